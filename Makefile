@@ -1,0 +1,98 @@
+# storeops.shop — one entry point for humans and CI.
+#   make demo    lab up, provision it with the collection, run the jobs on sample data, print where to look
+#   make test    lint, sanity, unit tests, then the lab-backed tests; brings the lab down at the end
+#   make check   the fast part of `make test` (lint + sanity + units), no lab
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= /usr/bin/python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Debian packages the lab, the tests and the demo need on this machine.
+APT_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client rsync \
+	python3-venv poppler-utils chromium wrk curl ca-certificates
+LAB := $(PYTHON) tests/lab/lab.py
+
+.PHONY: help venv deps check lint sanity units lab-up lab-down lab-status molecule integration lab-tests test demo bench build changelog clean
+
+help:
+	@echo "make demo | make test | make check | make lab-up | make lab-down | make bench | make build"
+
+# --- environment -----------------------------------------------------------------
+deps: $(VENV)/.deps-stamp
+$(VENV)/.deps-stamp: Makefile
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+venv: $(VENV)/.venv-stamp .ansible/collections/ansible_collections/storeops/shop
+$(VENV)/.venv-stamp: requirements/dev.txt meta/ee-requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements/dev.txt
+	@touch $@
+# ansible.cfg's collections_path points here, so the checkout is the collection storeops.shop.
+.ansible/collections/ansible_collections/storeops/shop:
+	@mkdir -p $(@D) && ln -sfn ../../../.. $@
+
+# --- fast checks -----------------------------------------------------------------
+check: lint sanity units
+
+lint: venv
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint
+	$(BIN)/antsibull-changelog lint
+
+sanity: venv
+	tests/sanity/run.sh
+
+units: venv
+	tests/unit/run.sh
+
+# --- the lab ---------------------------------------------------------------------
+lab-up: deps venv
+	$(LAB) up
+
+lab-down:
+	$(LAB) down
+
+lab-status:
+	$(LAB) status
+
+# --- lab-backed tests ------------------------------------------------------------
+molecule: venv
+	tests/molecule.sh
+
+integration: venv
+	tests/integration/run.sh
+
+lab-tests: lab-up
+	$(MAKE) integration molecule
+
+test: deps venv
+	$(MAKE) check
+	@rc=0; $(MAKE) lab-tests || rc=$$?; $(MAKE) lab-down; \
+	if [ $$rc -eq 0 ]; then echo "make test: all passed"; else echo "make test: FAILED (exit $$rc)"; fi; exit $$rc
+
+# --- demo, benchmarks, release -----------------------------------------------------
+demo: deps venv lab-up
+	tests/demo.sh
+
+bench: venv
+	bench/run.sh
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+changelog: venv
+	$(BIN)/antsibull-changelog release
+
+clean: lab-down
+	rm -rf build tests/output .ansible

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a copy of the collection under ansible_collections/storeops/shop,
+# in ansible-test's own per-test virtual environments (no docker), with no ignore entries.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin="$root/.venv/bin"
+pip_version=$("$bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
+class P: version = "3.11"
+print(g(P)["pip"])')
+cache=~/.ansible/test/cache
+mkdir -p "$cache"
+install -m 0644 "$root/tests/sanity/get_pip.py" "$cache/get_pip_${pip_version//./_}.py"
+if ls "$root"/tests/sanity/ignore-*.txt >/dev/null 2>&1; then
+  echo "tests/sanity/ignore-*.txt must not exist: fix the code instead" >&2
+  exit 1
+fi
+dest=$("$root/tests/collection-copy.sh")
+cd "$dest"
+exec "$bin/ansible-test" sanity --venv --python 3.11 --color no "$@"
