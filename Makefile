@@ -49,6 +49,9 @@ lint: venv
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint
 	$(BIN)/antsibull-changelog lint
+	$(MAKE) --no-print-directory build
+	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee --output-filename Containerfile >/dev/null
+	@echo "execution-environment.yml: valid (build context in build/ee)"
 
 sanity: venv
 	tests/sanity/run.sh
@@ -77,9 +80,7 @@ lab-tests: lab-up
 	$(MAKE) integration molecule
 
 test: deps venv
-	$(MAKE) check
-	@rc=0; $(MAKE) lab-tests || rc=$$?; $(MAKE) lab-down; \
-	if [ $$rc -eq 0 ]; then echo "make test: all passed"; else echo "make test: FAILED (exit $$rc)"; fi; exit $$rc
+	tests/run-all.sh
 
 # --- demo, benchmarks, release -----------------------------------------------------
 demo: deps venv lab-up
