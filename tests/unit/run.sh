@@ -5,4 +5,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 export PYTHONPATH="$root/.ansible/collections${PYTHONPATH:+:$PYTHONPATH}"
-exec "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit "$@"
+[ $# -gt 0 ] || set -- tests/unit
+exec "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,332 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) storeops.shop contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: build_report
+short_description: Build the store's PDF reports (processed update, car sales summary, tables)
+version_added: 1.0.0
+author: storeops.shop team (@storeops)
+description:
+  - Builds a PDF report with reportlab and writes it to O(dest).
+  - V(processed_update) is the report sent to a supplier after a catalog upload, titled
+    C(Processed Update on November 23, 2026), with a C(name:) and C(weight:) block per product read
+    from a folder of supplier descriptions (the same parser as M(storeops.shop.catalog_upload)).
+  - V(sales_summary) is the monthly car sales report, with a summary paragraph (most revenue, most sales,
+    most popular year), a pie chart of total sales by make, a bar chart of the top 10 cars by revenue and a
+    table of every car. The summary lines are also returned, for a mail body.
+  - V(table) is a generic titled table built from a list of rows, a JSON file or a CSV file.
+  - The PDF is built in memory in reportlab's invariant mode, so the same input and options always give the
+    same bytes. When O(dest) already holds exactly those bytes nothing is written and the task reports
+    no change; otherwise the file is replaced atomically (temporary file, then rename).
+  - When the input is invalid the task fails with a message naming the file, line, record or row at fault,
+    and O(dest) is left as it was.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details: The report is built in memory and compared with O(dest); nothing is written.
+  diff_mode:
+    support: partial
+    details:
+      - Shows the SHA-256 checksum and size of the old and the new PDF, and file attribute changes.
+        The PDF content itself is not diffed.
+  platform:
+    platforms: posix
+requirements:
+  - reportlab >= 4.0 (on the host that runs the module)
+options:
+  kind:
+    description:
+      - Which report to build.
+    type: str
+    required: true
+    choices: [processed_update, sales_summary, table]
+  src:
+    description:
+      - The data.
+      - For O(kind=processed_update), the path of the folder of supplier descriptions C(NNN.txt)
+        (line 1 the name, line 2 the weight such as C(500 lbs), then the description). Files are listed in
+        natural name order (C(2.txt) before C(10.txt)).
+      - >-
+        For O(kind=sales_summary), the path of a JSON file, or the list itself, of records
+        C({id, car: {car_make, car_model, car_year}, price, total_sales}) with prices such as C($13724.05)
+        or C($1,234.56).
+      - For O(kind=table), a list of lists (the first one is the header unless O(columns) is set), a list of
+        dictionaries, or the path of a C(.json) file holding such a list or of a C(.csv) file.
+    type: raw
+    required: true
+  dest:
+    description:
+      - Where to write the PDF. Its directory must exist.
+    type: path
+    required: true
+  title:
+    description:
+      - The report title. C({date}) in it is replaced by O(date), written like C(November 23, 2026).
+      - Defaults to C(Processed Update on {date}) for O(kind=processed_update), C(Sales summary for last month)
+        for O(kind=sales_summary) and C(Report) for O(kind=table).
+    type: str
+  date:
+    description:
+      - The report date, as C(YYYY-MM-DD). It is printed in English (C(November 23, 2026)) whatever the locale.
+      - Defaults to today on the host that runs the module, so a report that shows the date changes (and
+        the task reports a change) once a day. Set it for reproducible reports.
+    type: str
+  text:
+    description:
+      - Optional text printed under the title. A blank line starts a new paragraph.
+    type: str
+  page_size:
+    description:
+      - Paper size (portrait).
+    type: str
+    choices: [A4, letter]
+    default: A4
+  columns:
+    description:
+      - Only for O(kind=table).
+      - For rows that are dictionaries, the keys to show, in order (default every key, in the order they
+        first appear). For rows that are lists, the header labels; every row is then data.
+    type: list
+    elements: str
+  sort_by:
+    description:
+      - How to sort the table, for O(kind=sales_summary) and O(kind=table). Sorting is stable, so rows with
+        equal values keep the order they have in O(src).
+      - For O(kind=sales_summary), one of V(total_sales) (the default), V(revenue), V(price), V(id) or V(car).
+      - For O(kind=table), a column name (case-insensitive). A column of numbers (also C($1,234.56)) is sorted
+        numerically, otherwise alphabetically; empty cells go last. Default is the order of O(src).
+    type: str
+  sort_order:
+    description:
+      - V(asc) or V(desc). Defaults to V(desc) for the numeric O(kind=sales_summary) keys and V(asc) otherwise.
+    type: str
+    choices: [asc, desc]
+  skip_invalid:
+    description:
+      - Only for O(kind=processed_update).
+      - By default one invalid description file fails the task (listing every bad file) and no PDF is written.
+        With V(true) the report is built from the valid files and the invalid ones are returned in RV(invalid_files).
+    type: bool
+    default: false
+notes:
+  - >-
+    Sales maths: revenue is C(price * total_sales), computed exactly in decimal; the most popular year is
+    the C(car_year) with the largest sum of C(total_sales). Money is printed with two decimals and thousands
+    separators, with no dependency on the locale.
+  - >-
+    Ties are deterministic: the record that comes first in O(src) has the most revenue or the most sales;
+    among years with the same sales the year whose first record comes first wins; table rows with equal
+    sort values keep their order in O(src).
+  - >-
+    The pie chart shows every make with at least 3% of the sales, up to nine, and groups the others into
+    C(Other).
+  - >-
+    The PDF bytes depend on the reportlab version: after upgrading reportlab the next run reports a change
+    once.
+  - >-
+    The built-in Helvetica font is used, which covers Western European text (Windows-1252); other scripts
+    are not rendered.
+  - The PDF is always replaced atomically, so O(unsafe_writes) has no effect.
+seealso:
+  - name: ReportLab user guide
+    description: The PDF library this module uses.
+    link: https://docs.reportlab.com/reportlab/userguide/ch1_intro/
+"""
+
+EXAMPLES = r"""
+- name: Tell the supplier what was processed
+  storeops.shop.build_report:
+    kind: processed_update
+    src: /srv/supplier-data/descriptions
+    dest: /tmp/processed.pdf
+
+- name: Monthly car sales summary
+  storeops.shop.build_report:
+    kind: sales_summary
+    src: /srv/sales/car_sales.json
+    dest: /srv/reports/cars.pdf
+    date: "{{ '%Y-%m-%d' | strftime }}"
+  register: sales
+
+- name: Use the summary as the mail body
+  ansible.builtin.debug:
+    msg: "{{ sales.summary.lines | join('\n') }}"
+
+- name: Sales records fetched from the sales web service
+  storeops.shop.build_report:
+    kind: sales_summary
+    src: "{{ sales_api.json }}"
+    dest: /srv/reports/cars.pdf
+    sort_by: revenue
+
+- name: A generic table from a list of dictionaries
+  storeops.shop.build_report:
+    kind: table
+    title: A Complete Inventory of My Fruit
+    text: This is all my fruit.
+    src:
+      - {name: elderberries, amount: 10, value: 0.45}
+      - {name: figs, amount: 5, value: 3}
+    columns: [name, amount, value]
+    sort_by: amount
+    sort_order: desc
+    dest: /tmp/report.pdf
+    mode: "0640"
+"""
+
+RETURN = r"""
+dest:
+  description: Path of the PDF.
+  returned: success
+  type: str
+  sample: /srv/reports/cars.pdf
+kind:
+  description: The kind of report.
+  returned: success
+  type: str
+  sample: sales_summary
+title:
+  description: The title printed on the report.
+  returned: success
+  type: str
+  sample: Processed Update on November 23, 2026
+date:
+  description: The report date, C(YYYY-MM-DD).
+  returned: success
+  type: str
+  sample: "2026-11-23"
+pages:
+  description: Number of pages of the PDF.
+  returned: success
+  type: int
+  sample: 3
+size:
+  description: Size of the PDF in bytes.
+  returned: success
+  type: int
+  sample: 48211
+sha256:
+  description: SHA-256 checksum of the PDF.
+  returned: success
+  type: str
+  sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+rows:
+  description: Number of table rows (cars for O(kind=sales_summary)).
+  returned: when O(kind) is V(sales_summary) or V(table)
+  type: int
+  sample: 100
+columns:
+  description: The table header.
+  returned: when O(kind=table)
+  type: list
+  elements: str
+  sample: [name, amount, value]
+summary:
+  description: The sales summary.
+  returned: when O(kind=sales_summary)
+  type: dict
+  contains:
+    lines:
+      description: The summary lines printed in the report, for a mail body.
+      type: list
+      elements: str
+      sample:
+        - "The Acura TL (2007) generated the most revenue: $17,233,779.80"
+        - "The Acura TL (2007) had the most sales: 1192"
+        - "The most popular year was 2007 with 3011 sales."
+    most_revenue:
+      description: The car with the most revenue (C(id), C(car), C(car_make), C(car_model), C(car_year), C(price),
+        C(total_sales), C(revenue)).
+      type: dict
+    most_sales:
+      description: The car with the most sales, same keys as RV(summary.most_revenue).
+      type: dict
+    most_popular_year:
+      description: C(year) and its C(total_sales).
+      type: dict
+      sample: {year: 2007, total_sales: 3011}
+    cars:
+      description: Number of records.
+      type: int
+    total_sales:
+      description: Sum of C(total_sales).
+      type: int
+    total_revenue:
+      description: Sum of the revenue of every record, rounded to cents.
+      type: float
+products:
+  description: The products in the report, in report order.
+  returned: when O(kind=processed_update)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Product name.
+      type: str
+      sample: Apple
+    weight:
+      description: Weight in pounds.
+      type: int
+      sample: 500
+    file:
+      description: The description file.
+      type: str
+      sample: /srv/supplier-data/descriptions/001.txt
+total_weight:
+  description: Sum of the product weights, in pounds.
+  returned: when O(kind=processed_update)
+  type: int
+  sample: 1200
+invalid_files:
+  description:
+    - The invalid description files, each with C(file), C(line) (or V(null)), C(message) and the full C(error) text.
+    - With O(skip_invalid=true) they were left out of the report. Without it the task fails and the same list is
+      returned with the failure.
+  returned: when O(kind=processed_update)
+  type: list
+  elements: dict
+  sample:
+    - file: /srv/supplier-data/descriptions/004.txt
+      line: 2
+      message: weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')
+      error: "/srv/supplier-data/descriptions/004.txt line 2: weight 'five hundred lbs' is not a number of pounds
+        (write it like '500 lbs')"
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.storeops.shop.plugins.module_utils import _report
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            kind=dict(type='str', required=True, choices=list(_report.KINDS)),
+            src=dict(type='raw', required=True),
+            dest=dict(type='path', required=True),
+            title=dict(type='str'),
+            date=dict(type='str'),
+            text=dict(type='str'),
+            page_size=dict(type='str', default='A4', choices=['A4', 'letter']),
+            columns=dict(type='list', elements='str'),
+            sort_by=dict(type='str'),
+            sort_order=dict(type='str', choices=['asc', 'desc']),
+            skip_invalid=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    if not _report.HAS_REPORTLAB:
+        module.fail_json(msg=missing_required_lib('reportlab'), exception=_report.REPORTLAB_IMPORT_ERROR)
+    _report.run_module(module)
+
+
+if __name__ == '__main__':
+    main()
