@@ -4,7 +4,10 @@
 # and prints that path. Stale files there are removed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-dest="${COLLECTION_BUILD_ROOT:-$root/build}/ansible_collections/storeops/shop"
+# Outside this git work tree: inside it, ansible-test would list files with git and find
+# the copy ignored (build/ is in .gitignore), skipping every target.
+default_build_root=/tmp/storeops-shop-test-$(printf '%s' "$root" | sha256sum | cut -c1-12)
+dest="${COLLECTION_BUILD_ROOT:-$default_build_root}/ansible_collections/storeops/shop"
 mkdir -p "$dest"
 cd "$root"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \

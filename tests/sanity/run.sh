@@ -16,4 +16,11 @@ if ls "$root"/tests/sanity/ignore-*.txt >/dev/null 2>&1; then
 fi
 dest=$("$root/tests/collection-copy.sh")
 cd "$dest"
-exec "$bin/ansible-test" sanity --venv --python 3.11 --color no "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"$bin/ansible-test" sanity --venv --python 3.11 --color no "$@" 2>&1 | tee "$log"
+# A run that tested nothing while there is code to test is a failure, not a pass.
+if grep -q "All targets skipped" "$log" && [ -n "$(cd "$root" && git ls-files 'plugins/*.py')" ]; then
+  echo "ansible-test sanity skipped every target although plugins/ has code" >&2
+  exit 1
+fi
