@@ -1,0 +1,316 @@
+"""The site's endpoints. Course-compatible paths work with and without the trailing slash."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, IntegrityError, transaction
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from PIL import Image, UnidentifiedImageError
+from rest_framework import generics, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog_site.shop import fastpath
+from catalog_site.shop.models import CatalogState, Product, Review
+from catalog_site.shop.parsers import StrictMultiPartParser
+from catalog_site.shop.serializers import ProductSerializer, ReviewSerializer
+from catalog_site.shop.validators import IMAGE_EXTENSIONS, expected_format, image_name_problem
+
+log = logging.getLogger(__name__)
+
+# Room for the multipart envelope around the file when checking Content-Length up front.
+MULTIPART_OVERHEAD = 64 * 1024
+# Formats Pillow may even try to parse (never EPS & co., which call out to other programs).
+# The JPEG opener also returns multi-picture JPEGs (format "MPO").
+PILLOW_FORMATS = sorted(set(IMAGE_EXTENSIONS.values()))
+
+STOREFRONT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+# --- products and reviews (DRF; the list GETs go through the fast path first) -----------
+
+
+class _CreateInTransaction:
+    """Save and bump the catalog version in one transaction; a duplicate that slips past
+    the validators (two clients racing) becomes the same 400 as a validated one."""
+
+    duplicate_error: dict = {}
+
+    def perform_create(self, serializer):
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            raise ValidationError(self.duplicate_error) from None
+
+    def perform_update(self, serializer):
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            raise ValidationError(self.duplicate_error) from None
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            instance.delete()
+
+
+class ProductList(_CreateInTransaction, generics.ListCreateAPIView):
+    """Products of the store (the course's "fruits").
+
+    POST `{"name": "Watermelon", "weight": 500, "description": "...", "image_name": "010.jpeg"}`
+    with `Authorization: Token <token>`. `weight` is an integer number of lbs.
+    GET returns every product as a JSON list; `?page=N` (and `&page_size=M`) pages it.
+    """
+
+    queryset = Product.objects.order_by("id")
+    serializer_class = ProductSerializer
+    duplicate_error = {"name": ["A product with this name already exists."]}
+
+
+class ProductDetail(_CreateInTransaction, generics.RetrieveUpdateDestroyAPIView):
+    """One product: GET, PUT/PATCH (token), DELETE (token)."""
+
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    duplicate_error = ProductList.duplicate_error
+
+
+class ReviewList(_CreateInTransaction, generics.ListCreateAPIView):
+    """Customer reviews (the course's "feedback").
+
+    POST `{"title": "...", "name": "Alex H.", "date": "2020-02-02", "feedback": "..."}`
+    with `Authorization: Token <token>`. A review is unique on (name, date, title).
+    """
+
+    queryset = Review.objects.order_by("-date", "-id")
+    serializer_class = ReviewSerializer
+    duplicate_error = {"non_field_errors": ["A review with this title, name and date already exists."]}
+
+
+class ReviewDetail(_CreateInTransaction, generics.RetrieveUpdateDestroyAPIView):
+    """One review: GET, PUT/PATCH (token), DELETE (token)."""
+
+    queryset = Review.objects.all()
+    serializer_class = ReviewSerializer
+    duplicate_error = ReviewList.duplicate_error
+
+
+def wants_fast_json(request) -> bool:
+    """A plain GET/HEAD of the whole list by a client that takes JSON (scripts send
+    ``Accept: */*`` or ``application/json``). Browsers (``text/html``) get DRF's
+    browsable API; query parameters (``?page=``, ``?format=``) go to DRF too."""
+    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+        return False
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if not accept:
+        return True
+    if "text/html" in accept or "indent=" in accept:
+        return False
+    return "*/*" in accept or "application/json" in accept or "application/*" in accept
+
+
+def serve_fruits(request):
+    return fastpath.serve(request, "fruits", fastpath.build_products_json, fastpath.JSON, vary="Accept, Accept-Encoding")
+
+
+def serve_feedback(request):
+    return fastpath.serve(request, "feedback", fastpath.build_reviews_json, fastpath.JSON, vary="Accept, Accept-Encoding")
+
+
+def serve_storefront(request):
+    return fastpath.serve(
+        request,
+        "storefront",
+        fastpath.build_storefront_html,
+        fastpath.HTML,
+        headers={"Content-Security-Policy": STOREFRONT_CSP},
+    )
+
+
+def _list_endpoint(drf_view, fast):
+    @csrf_exempt  # DRF does its own CSRF check for session-authenticated writes
+    def endpoint(request):
+        if wants_fast_json(request):
+            return fast(request)
+        return drf_view(request)
+
+    endpoint.__doc__ = drf_view.cls.__doc__
+    return endpoint
+
+
+fruits = _list_endpoint(ProductList.as_view(), serve_fruits)
+feedback = _list_endpoint(ReviewList.as_view(), serve_feedback)
+fruit_detail = ProductDetail.as_view()
+feedback_detail = ReviewDetail.as_view()
+
+
+def storefront(request):
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return serve_storefront(request)
+
+
+# --- image upload ---------------------------------------------------------------------
+
+
+def _error(field_or_detail, message, code=status.HTTP_400_BAD_REQUEST):
+    if field_or_detail == "detail":
+        return Response({"detail": message}, status=code)
+    return Response({field_or_detail: [message]}, status=code)
+
+
+def check_image(upload, expected: str) -> str | None:
+    """Return what is wrong with the uploaded image, or None if Pillow reads it fully
+    and it is the format its name says."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            upload.seek(0)
+            with Image.open(upload, formats=PILLOW_FORMATS) as image:
+                found = image.format
+                width, height = image.size
+                if width * height > settings.CATALOG_MAX_IMAGE_PIXELS:
+                    return (
+                        f"the image is {width}x{height} pixels, more than the limit of "
+                        f"{settings.CATALOG_MAX_IMAGE_PIXELS} pixels"
+                    )
+                image.verify()
+            upload.seek(0)
+            with Image.open(upload, formats=PILLOW_FORMATS) as image:
+                image.load()  # verify() does not decode; a truncated JPEG only fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "the image has too many pixels"
+    except UnidentifiedImageError:
+        return "the content is not an image (or not a supported format: JPEG, PNG, GIF, WebP, BMP, TIFF)"
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError... on bad data
+        return f"the image data is damaged or truncated ({exc.__class__.__name__})"
+    finally:
+        upload.seek(0)
+    if found == "MPO":
+        found = "JPEG"
+    if found != expected:
+        return f"the content is {found} but the file name says {expected}; name the file after its content"
+    return None
+
+
+class UploadView(APIView):
+    """Upload a product image (multipart/form-data, field `file`), as the course's
+    `example_upload.py` does: `requests.post(url + "/upload/", files={"file": f})`,
+    plus `headers={"Authorization": "Token <token>"}`.
+
+    The image is stored as `/media/images/<file name>`. 201 when created; 200 when the
+    name existed (replaced if the content differs, untouched if it is the same).
+    """
+
+    parser_classes = [StrictMultiPartParser, FormParser]
+    # Token only: session authentication's CSRF check would parse the body with
+    # Django's lenient parser first and silently strip directories from file names.
+    authentication_classes = [TokenAuthentication]
+
+    def post(self, request, *args, **kwargs):
+        limit = settings.CATALOG_MAX_UPLOAD_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit + MULTIPART_OVERHEAD:
+            return _error("detail", f"Upload too large: the limit is {limit} bytes per image.", 413)
+
+        files = request.FILES.getlist("file")
+        if not files:
+            return Response(
+                {
+                    "detail": "Empty content",
+                    "file": ["No file was submitted: send multipart/form-data with the image in a field named 'file'."],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(files) > 1:
+            return _error("file", "Send one file per request.")
+        upload = files[0]
+        name = upload.name
+        problem = image_name_problem(name)
+        if problem:
+            return _error("file", f"Invalid file name {name!r}: {problem}.")
+        expected = expected_format(name)
+        if expected is None:
+            allowed = ", ".join(sorted(IMAGE_EXTENSIONS))
+            return _error("file", f"Invalid file name {name!r}: the extension must be one of {allowed}.")
+        if upload.size > limit:
+            return _error("detail", f"Upload too large: the limit is {limit} bytes per image.", 413)
+        if upload.size == 0:
+            return _error("file", "The submitted file is empty.")
+        problem = check_image(upload, expected)
+        if problem:
+            return _error("file", f"Not a valid image: {problem}.")
+
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        sha256 = digest.hexdigest()
+        upload.seek(0)
+
+        stored_name = f"images/{name}"
+        existing = default_storage.sha256(stored_name)
+        if existing == sha256:
+            result, code = "unchanged", status.HTTP_200_OK
+        else:
+            default_storage.save(stored_name, upload)
+            result = "created" if existing is None else "replaced"
+            code = status.HTTP_201_CREATED if existing is None else status.HTTP_200_OK
+            log.info("image %s %s (%d bytes) by %s", name, result, upload.size, request.user)
+        return Response(
+            {
+                "name": name,
+                "url": f"{settings.MEDIA_URL}{stored_name}",
+                "size": upload.size,
+                "sha256": sha256,
+                "result": result,
+            },
+            status=code,
+        )
+
+
+upload = UploadView.as_view()
+
+
+# --- health ---------------------------------------------------------------------------
+
+
+@never_cache
+def healthz(request):
+    """200 ``{"status": "ok", ...}`` when the database answers and is migrated, else 503.
+    ``media_writable`` tells whether uploads can be stored (informational: reads work
+    either way)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    try:
+        version = CatalogState.objects.filter(pk=1).values_list("version", flat=True).first()
+    except DatabaseError:
+        log.exception("health check: database error")
+        return JsonResponse({"status": "error", "database": "unavailable or not migrated"}, status=503)
+    if version is None:
+        return JsonResponse(
+            {"status": "error", "database": "catalog state row missing (run: catalog-manage bump_catalog_version)"},
+            status=503,
+        )
+    media = Path(settings.MEDIA_ROOT)
+    images = media / "images"
+    writable = os.access(images if images.is_dir() else media, os.W_OK)
+    return JsonResponse({"status": "ok", "database": "ok", "catalog_version": version, "media_writable": writable})

@@ -1,0 +1,60 @@
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from PIL import Image
+from rest_framework.authtoken.models import Token
+
+from catalog_site.shop import fastpath
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_cache():
+    """Each test starts like a freshly started worker (no kept responses)."""
+    fastpath.clear_cache()
+    yield
+    fastpath.clear_cache()
+
+
+@pytest.fixture
+def token(db):
+    user = get_user_model().objects.create_user("uploader")
+    return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def auth(token):
+    """Extra kwargs for django.test.Client requests: the token header."""
+    return {"HTTP_AUTHORIZATION": f"Token {token}"}
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+def make_image(fmt="PNG", size=(60, 40), color=(200, 40, 40)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def png_bytes():
+    return make_image("PNG")
+
+
+@pytest.fixture
+def jpeg_bytes():
+    return make_image("JPEG")
+
+
+WATERMELON = {
+    "name": "Watermelon",
+    "weight": 500,
+    "description": "Watermelon is good for relieving heat, eliminating annoyance and quenching thirst.",
+    "image_name": "010.jpeg",
+}

@@ -1,0 +1,242 @@
+"""/fruits/: the course's product endpoint."""
+
+import json
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from catalog_site.shop.models import Product
+from tests.conftest import WATERMELON
+
+pytestmark = pytest.mark.django_db
+
+
+def post_json(client, url, data, **extra):
+    return client.post(url, json.dumps(data), content_type="application/json", **extra)
+
+
+def test_empty_list_is_a_plain_json_array(client):
+    response = client.get("/fruits/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == []
+
+
+def test_create_returns_201_with_the_object(client, auth):
+    response = post_json(client, "/fruits/", WATERMELON, **auth)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert {k: body[k] for k in WATERMELON} == WATERMELON
+    assert isinstance(body["id"], int)
+    assert Product.objects.get(name="Watermelon").weight == 500
+
+
+@pytest.mark.parametrize("url", ["/fruits", "/fruits/"])
+def test_both_spellings_of_the_path_accept_posts_without_redirect(client, auth, url):
+    response = post_json(client, url, WATERMELON, **auth)
+    assert response.status_code == 201
+
+
+def test_form_encoded_post_works_too(client, auth):
+    # requests.post(url, data=product) sends a form, not JSON: accept it.
+    response = client.post("/fruits/", WATERMELON, **auth)
+    assert response.status_code == 201, response.content
+    assert response.json()["weight"] == 500
+
+
+def test_created_product_is_in_the_next_list(client, auth):
+    post_json(client, "/fruits/", WATERMELON, **auth)
+    listed = client.get("/fruits/").json()
+    assert [p["name"] for p in listed] == ["Watermelon"]
+    assert set(listed[0]) == {"id", "name", "weight", "description", "image_name"}
+
+
+# --- authentication ---------------------------------------------------------------------
+
+
+def test_post_without_token_is_401(client):
+    response = post_json(client, "/fruits/", WATERMELON)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert not Product.objects.exists()
+
+
+def test_post_with_wrong_token_is_401(client, token):
+    response = post_json(client, "/fruits/", WATERMELON, HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+    assert not Product.objects.exists()
+
+
+def test_token_of_an_inactive_user_is_refused(client, token):
+    Token.objects.get(key=token).user.__class__.objects.update(is_active=False)
+    response = post_json(client, "/fruits/", WATERMELON, HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 401
+
+
+def test_reads_are_public(client):
+    assert client.get("/fruits/").status_code == 200
+    assert client.get("/fruits/", HTTP_ACCEPT="text/html").status_code == 200
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def test_duplicate_name_is_400_with_a_clear_message(client, auth):
+    assert post_json(client, "/fruits/", WATERMELON, **auth).status_code == 201
+    response = post_json(client, "/fruits/", WATERMELON, **auth)
+    assert response.status_code == 400
+    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert Product.objects.count() == 1
+
+
+def test_duplicate_from_a_race_is_still_400(client, auth, monkeypatch):
+    """Two clients posting the same name at once: the database constraint catches what
+    the validator could not, and the client still gets the same 400."""
+    from rest_framework.validators import UniqueValidator
+
+    post_json(client, "/fruits/", WATERMELON, **auth)
+    monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
+    response = post_json(client, "/fruits/", WATERMELON, **auth)
+    assert response.status_code == 400
+    assert response.json() == {"name": ["A product with this name already exists."]}
+
+
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        ("500 lbs", 'A valid integer is required (a number of lbs such as 500, not "500 lbs").'),
+        (-1, "The weight must not be negative."),
+        (1.5, 'A valid integer is required (a number of lbs such as 500, not "500 lbs").'),
+        (True, 'A valid integer is required (a number of lbs such as 500, not "500 lbs").'),
+        (None, "This field may not be null."),
+        (10**12, "Ensure this value is less than or equal to 2147483647."),
+    ],
+)
+def test_bad_weight_is_400(client, auth, weight, message):
+    response = post_json(client, "/fruits/", {**WATERMELON, "weight": weight}, **auth)
+    assert response.status_code == 400
+    assert response.json() == {"weight": [message]}
+
+
+def test_weight_as_a_numeric_string_is_accepted(client, auth):
+    response = post_json(client, "/fruits/", {**WATERMELON, "weight": "500"}, **auth)
+    assert response.status_code == 201
+    assert response.json()["weight"] == 500
+
+
+@pytest.mark.parametrize("missing", ["name", "weight", "description", "image_name"])
+def test_missing_field_is_400(client, auth, missing):
+    data = {k: v for k, v in WATERMELON.items() if k != missing}
+    response = post_json(client, "/fruits/", data, **auth)
+    assert response.status_code == 400
+    assert response.json() == {missing: ["This field is required."]}
+
+
+def test_all_fields_missing_lists_every_field(client, auth):
+    response = post_json(client, "/fruits/", {}, **auth)
+    assert response.status_code == 400
+    assert set(response.json()) == {"name", "weight", "description", "image_name"}
+
+
+@pytest.mark.parametrize("image_name", ["../etc/passwd", "a/b.jpeg", "..", ".hidden.jpeg", "x\x00.jpeg"])
+def test_unsafe_image_name_is_400(client, auth, image_name):
+    response = post_json(client, "/fruits/", {**WATERMELON, "image_name": image_name}, **auth)
+    assert response.status_code == 400
+    assert "image_name" in response.json()
+
+
+def test_blank_image_name_is_allowed(client, auth):
+    response = post_json(client, "/fruits/", {**WATERMELON, "image_name": ""}, **auth)
+    assert response.status_code == 201
+
+
+def test_malformed_json_is_400(client, auth):
+    response = client.post("/fruits/", "{not json", content_type="application/json", **auth)
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_a_json_list_is_400_not_500(client, auth):
+    response = post_json(client, "/fruits/", [WATERMELON], **auth)
+    assert response.status_code == 400
+
+
+# --- browsable API, pagination, detail ----------------------------------------------------
+
+
+def test_browser_gets_the_browsable_api(client):
+    response = client.get("/fruits/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Product List" in response.content
+
+
+def test_logged_in_browser_user_gets_the_post_form_with_a_content_field(client, django_user_model):
+    user = django_user_model.objects.create_user("clerk", password="a-long-test-password")
+    client.force_login(user)
+    response = client.get("/fruits/", HTTP_ACCEPT="text/html")
+    assert b'name="_content"' in response.content  # the "Content" text area of the raw form
+    assert b"Content:" in response.content
+
+
+def test_logged_in_browser_user_can_post_through_the_form(django_user_model):
+    """The course's flow: paste JSON into the Content field and click POST. The
+    browsable API's script sends the Content as the request body with its media type
+    and the CSRF token from the page."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    user = django_user_model.objects.create_user("clerk", password="a-long-test-password")
+    browser.force_login(user)
+    page = browser.get("/fruits/", HTTP_ACCEPT="text/html")
+    csrf = page.cookies["csrftoken"].value
+    response = post_json(browser, "/fruits/", WATERMELON, HTTP_ACCEPT="text/html", HTTP_X_CSRFTOKEN=csrf)
+    assert response.status_code == 201, response.content[:300]
+    assert Product.objects.filter(name="Watermelon").exists()
+
+
+def test_session_post_without_csrf_token_is_refused(django_user_model):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    user = django_user_model.objects.create_user("clerk", password="a-long-test-password")
+    csrf_client.force_login(user)
+    response = post_json(csrf_client, "/fruits/", WATERMELON)
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+def test_pagination_only_when_asked(client, auth):
+    for i in range(5):
+        post_json(client, "/fruits/", {**WATERMELON, "name": f"Fruit {i}"}, **auth)
+    assert len(client.get("/fruits/").json()) == 5
+    assert len(client.get("/fruits/?page_size=2").json()) == 5  # no page= -> plain list
+    page = client.get("/fruits/?page=2&page_size=2").json()
+    assert page["count"] == 5
+    assert [p["name"] for p in page["results"]] == ["Fruit 2", "Fruit 3"]
+    assert page["next"].endswith("/fruits/?page=3&page_size=2")
+    assert client.get("/fruits/?page=9").status_code == 404
+
+
+def test_detail_get_put_patch_delete(client, auth):
+    created = post_json(client, "/fruits/", WATERMELON, **auth).json()
+    url = f"/fruits/{created['id']}/"
+    assert client.get(url).json() == created
+    assert client.patch(url, json.dumps({"weight": 1}), content_type="application/json").status_code == 401
+    response = client.patch(url, json.dumps({"weight": 1}), content_type="application/json", **auth)
+    assert response.status_code == 200 and response.json()["weight"] == 1
+    assert client.get("/fruits/").json()[0]["weight"] == 1
+    assert client.delete(url).status_code == 401
+    assert client.delete(url, **auth).status_code == 204
+    assert client.get("/fruits/").json() == []
+
+
+def test_rename_to_an_existing_name_is_400(client, auth):
+    post_json(client, "/fruits/", WATERMELON, **auth)
+    other = post_json(client, "/fruits/", {**WATERMELON, "name": "Apple"}, **auth).json()
+    response = client.patch(
+        f"/fruits/{other['id']}/", json.dumps({"name": "Watermelon"}), content_type="application/json", **auth
+    )
+    assert response.status_code == 400
+    assert response.json() == {"name": ["A product with this name already exists."]}

@@ -1,0 +1,378 @@
+# Copyright (c) storeops.shop contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reconciling the real catalog site (gunicorn on 127.0.0.1) with supplier data and reviews.
+
+Parsing edge cases are tested with the parsers (test__descriptions.py, test__reviews.py);
+here: what reaches the site, what does not, and what the task reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import pytest
+
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_client import (
+    CatalogAuthError,
+    CatalogClient,
+)
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import (
+    SyncError,
+    sync_catalog,
+    sync_reviews,
+)
+
+from conftest import jpeg_bytes
+
+
+def client_for(url, token=None, **kwargs):
+    kwargs.setdefault('backoff', 0.01)
+    kwargs.setdefault('sleep', time.sleep)
+    return CatalogClient(url, token=token, **kwargs)
+
+
+def run(site_or_url, supplier, token=None, **kwargs):
+    url = getattr(site_or_url, 'url', site_or_url)
+    with client_for(url, token=token, retries=kwargs.pop('retries', 3)) as client:
+        return sync_catalog(client, supplier.descriptions, supplier.images, **kwargs)
+
+
+def names(records):
+    return sorted(record['name'] for record in records)
+
+
+def media(site):
+    if not os.path.isdir(site.media_images):
+        return []
+    return sorted(name for name in os.listdir(site.media_images) if not name.startswith('.'))
+
+
+def writes(proxy):
+    return [entry for entry in proxy.log if entry['method'] != 'GET']
+
+
+# --- products ------------------------------------------------------------------------------------
+
+
+def test_first_run_creates_everything_and_a_rerun_nothing(site, supplier, proxy):
+    supplier.products(5)
+    result = run(proxy.url, supplier, site.token)
+    assert result['changed'] is True
+    assert result['errors'] == [] and result['pending'] == []
+    assert result['counts'] == {'created': 5, 'unchanged': 0, 'failed': 0, 'pending': 0,
+                                'images_created': 5, 'images_updated': 0, 'images_unchanged': 0}
+    # the records as the site returned them, ids included
+    on_site = site.products()
+    assert result['created'] == on_site
+    assert on_site[0] == {'id': on_site[0]['id'], 'name': 'Fruit 1', 'weight': 500,
+                          'description': 'Description of Fruit 1.\nSecond line.', 'image_name': '001.jpeg'}
+    assert media(site) == ['001.jpeg', '002.jpeg', '003.jpeg', '004.jpeg', '005.jpeg']
+    assert result['msg'] == '5 products: 5 created, 0 unchanged; images: 5 uploaded, 0 replaced, 0 unchanged'
+    # every image went up before its product
+    order = [entry['path'] for entry in writes(proxy)]
+    assert order[0] == '/fruits/'  # the token check (a POST that cannot write)
+    assert order[1:] == ['/upload/', '/fruits/'] * 5
+
+    proxy.log[:] = []
+    again = run(proxy.url, supplier, site.token)
+    assert again['changed'] is False
+    assert again['created'] == [] and again['errors'] == []
+    assert again['unchanged'] == [{'name': 'Fruit %d' % number,
+                                   'file': os.path.join(supplier.descriptions, '%03d.txt' % number)}
+                                  for number in range(1, 6)]
+    assert again['images']['unchanged'] == ['001.jpeg', '002.jpeg', '003.jpeg', '004.jpeg', '005.jpeg']
+    assert writes(proxy) == []  # nothing new: reads only
+    assert names(site.products()) == ['Fruit 1', 'Fruit 2', 'Fruit 3', 'Fruit 4', 'Fruit 5']
+
+
+def test_check_mode_writes_nothing_and_predicts_the_real_run(site, supplier, proxy):
+    supplier.products(3)
+    predicted = run(proxy.url, supplier, check_mode=True, diff=True)  # no token needed
+    assert predicted['changed'] is True
+    assert predicted['created'] == [
+        {'name': 'Fruit %d' % n, 'weight': 500, 'description': 'Description of Fruit %d.\nSecond line.' % n,
+         'image_name': '%03d.jpeg' % n} for n in (1, 2, 3)]
+    assert predicted['images']['created'] == ['001.jpeg', '002.jpeg', '003.jpeg']
+    assert predicted['msg'].startswith('check mode (nothing written): 3 products: 3 to create, 0 unchanged')
+    assert writes(proxy) == []
+    assert site.products() == [] and media(site) == []
+    sha = hashlib.sha256(jpeg_bytes(1)).hexdigest()
+    assert predicted['diff']['before'] == {'products': {}, 'images': {'001.jpeg': None, '002.jpeg': None,
+                                                                      '003.jpeg': None}}
+    assert predicted['diff']['after']['images']['001.jpeg'] == 'sha256:' + sha
+    assert predicted['diff']['after']['products']['Fruit 2'] == predicted['created'][1]
+
+    real = run(site, supplier, site.token)
+    assert [dict((k, v) for k, v in record.items() if k != 'id') for record in real['created']] == predicted['created']
+
+    proxy.log[:] = []
+    after = run(proxy.url, supplier, check_mode=True, diff=True)
+    assert after['changed'] is False and after['created'] == []
+    assert after['diff']['before'] == after['diff']['after']
+    assert writes(proxy) == []
+
+
+def test_bad_description_and_missing_image_do_not_stop_the_good_ones(site, supplier):
+    supplier.product(1)
+    bad_weight = supplier.product(2, weight='five hundred lbs')
+    no_image = supplier.product(3, image=False)
+    supplier.product(4)
+    result = run(site, supplier, site.token)
+    assert names(result['created']) == ['Fruit 1', 'Fruit 4']
+    assert result['errors'] == [
+        {'file': bad_weight, 'line': 2,
+         'message': "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')",
+         'error': "%s line 2: weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"
+                  % bad_weight},
+        {'file': no_image, 'line': None,
+         'message': 'no image for this description: %s does not exist' % os.path.join(supplier.images, '003.jpeg'),
+         'error': '%s: no image for this description: %s does not exist'
+                  % (no_image, os.path.join(supplier.images, '003.jpeg'))},
+    ]
+    assert result['changed'] is True
+    assert result['msg'].startswith('2 files failed: %s line 2: weight' % bad_weight)
+    assert result['msg'].endswith('(4 products: 2 created, 0 unchanged, 2 failed; '
+                                  'images: 2 uploaded, 0 replaced, 0 unchanged)')
+    assert names(site.products()) == ['Fruit 1', 'Fruit 4']
+    assert media(site) == ['001.jpeg', '004.jpeg']  # 002.jpeg exists but its description is bad
+
+
+def test_an_image_the_site_refuses_keeps_its_product_off_the_site(site, supplier):
+    supplier.products(3)
+    broken = supplier.image(2, data=b'\xff\xd8\xff\xe0 not really a jpeg')
+    result = run(site, supplier, site.token)
+    assert names(result['created']) == ['Fruit 1', 'Fruit 3']
+    assert len(result['errors']) == 1
+    failure = result['errors'][0]
+    assert failure['file'] == broken
+    assert failure['message'].startswith("image upload refused, product 'Fruit 2' not created: POST %s/upload/: "
+                                         "HTTP 400 Bad Request: file: Not a valid image" % site.url)
+    assert names(site.products()) == ['Fruit 1', 'Fruit 3']
+
+
+def test_a_changed_image_is_replaced_and_the_same_image_is_not_sent_again(site, supplier, proxy):
+    supplier.products(3)
+    run(site, supplier, site.token)
+    new_bytes = jpeg_bytes(99)
+    supplier.image(2, data=new_bytes)
+    os.unlink(os.path.join(site.media_images, '003.jpeg'))  # lost on the site
+    result = run(proxy.url, supplier, site.token, diff=True)
+    assert result['changed'] is True
+    assert result['images'] == {'created': ['003.jpeg'], 'updated': ['002.jpeg'], 'unchanged': ['001.jpeg']}
+    assert result['created'] == [] and len(result['unchanged']) == 3
+    assert [entry['path'] for entry in proxy.requests_to('POST', '/upload/')] == ['/upload/', '/upload/']
+    with open(os.path.join(site.media_images, '002.jpeg'), 'rb') as handle:
+        assert handle.read() == new_bytes
+    assert result['diff']['after']['images']['002.jpeg'] == 'sha256:' + hashlib.sha256(new_bytes).hexdigest()
+    assert result['diff']['before']['images']['003.jpeg'] is None
+
+
+def test_wrong_token_fails_with_nothing_written(site, supplier, proxy):
+    supplier.products(3)
+    with pytest.raises(CatalogAuthError) as caught:
+        run(proxy.url, supplier, 'wrong-token-but-well-formed')
+    assert 'HTTP 401 Unauthorized: Invalid token.' in str(caught.value)
+    assert [(entry['method'], entry['status']) for entry in writes(proxy)] == [('POST', 401)]
+    assert site.products() == [] and media(site) == []
+
+
+def test_without_a_token_check_mode_works_and_a_real_run_says_so(site, supplier):
+    supplier.products(1)
+    assert run(site, supplier, check_mode=True)['counts']['created'] == 1
+    with pytest.raises(CatalogAuthError, match='the site needs a token to write'):
+        run(site, supplier)
+    assert site.products() == []
+
+
+def test_two_files_with_the_same_name(site, supplier):
+    supplier.product(1, name='Apple')
+    second = supplier.product(2, name='Apple')
+    result = run(site, supplier, site.token)
+    assert names(result['created']) == ['Apple']
+    assert result['errors'][0]['file'] == second
+    assert result['errors'][0]['message'] == "product name 'Apple' is already used by %s; names must be unique" % (
+        os.path.join(supplier.descriptions, '001.txt'))
+
+
+def test_a_product_that_differs_on_the_site_is_left_alone_and_reported(site, supplier):
+    supplier.product(1, name='Apple', weight='400 lbs')
+    run(site, supplier, site.token)
+    supplier.product(1, name='Apple', weight='500 lbs')
+    result = run(site, supplier, site.token)
+    assert result['changed'] is False
+    assert result['different'] == [{'name': 'Apple', 'file': os.path.join(supplier.descriptions, '001.txt'),
+                                    'fields': {'weight': {'site': 400, 'file': 500}}}]
+    assert result['warnings'] == ["%s: product 'Apple' is on the site with a different weight (left as it is: the "
+                                  "module only creates missing products)" % os.path.join(supplier.descriptions, '001.txt')]
+    assert site.products()[0]['weight'] == 400
+
+
+def test_missing_folders_fail_before_any_request(tmp_path, supplier):
+    client = client_for('http://127.0.0.1:9')  # nothing listens there: any request would fail differently
+    with pytest.raises(SyncError, match='descriptions folder .* does not exist'):
+        sync_catalog(client, str(tmp_path / 'nope'), supplier.images)
+    with pytest.raises(SyncError, match='images folder .* does not exist'):
+        sync_catalog(client, supplier.descriptions, str(tmp_path / 'nope'))
+    assert client.requests_sent == 0
+
+
+def test_empty_folders_change_nothing_and_ask_nothing(supplier):
+    client = client_for('http://127.0.0.1:9')
+    result = sync_catalog(client, supplier.descriptions, supplier.images)
+    assert result['changed'] is False and result['msg'].startswith('0 products')
+    assert client.requests_sent == 0
+
+
+# --- faults, produced for real ------------------------------------------------------------------
+
+
+def test_503s_in_the_middle_are_retried_and_the_run_completes(site, supplier, proxy):
+    supplier.products(4)
+    # 1 list, then per product: media GET, (token check once), upload, POST. Fail the 8th and 9th.
+    proxy.faults.extend([None] * 7 + [503, 503])
+    result = run(proxy.url, supplier, site.token)
+    assert result['errors'] == [] and result['counts']['created'] == 4
+    assert [entry['status'] for entry in proxy.log].count(503) == 2
+    assert names(site.products()) == ['Fruit 1', 'Fruit 2', 'Fruit 3', 'Fruit 4']
+
+
+def test_gunicorn_stopped_mid_run_then_rerun_gives_each_product_exactly_once(site, supplier, proxy):
+    count = 30
+    supplier.products(count)
+
+    def stop_gunicorn(number, method, path):
+        if number == 40:  # well into the writes
+            site.stop()
+
+    proxy.hook = stop_gunicorn
+    result = run(proxy.url, supplier, site.token, retries=2)
+    assert not site.running()
+    done = result['counts']['created']
+    assert 0 < done < count
+    assert result['counts']['pending'] == count - done
+    assert result['pending'][0] == os.path.join(supplier.descriptions, '%03d.txt' % (done + 1))
+    assert result['msg'].startswith('Stopped after %d of %d products: ' % (done, count))
+    assert 'HTTP 502 Bad Gateway: 502 Bad Gateway 502 Bad Gateway nginx after 3 attempts' in result['msg']
+    assert 're-run the task when the site answers again' in result['msg']
+
+    proxy.hook = None
+    site.start()
+    again = run(proxy.url, supplier, site.token)
+    assert again['errors'] == [] and again['pending'] == []
+    assert again['counts']['created'] == count - done
+    assert again['counts']['unchanged'] == done
+    on_site = site.products()
+    assert sorted(names(on_site)) == sorted('Fruit %d' % n for n in range(1, count + 1))  # each exactly once
+    assert len(on_site) == count
+    assert len(media(site)) == count
+
+
+def test_a_lost_answer_to_a_post_is_not_mistaken_for_a_duplicate(site, supplier, proxy):
+    supplier.products(1)
+    # list, media GET, token check, upload, then the product POST reaches the site but its answer is lost
+    proxy.faults.extend([None, None, None, None, 'drop-after'])
+    result = run(proxy.url, supplier, site.token)
+    assert result['changed'] is True
+    assert result['created'] == site.products()
+    assert result['unchanged'] == []
+    assert [entry['status'] for entry in proxy.requests_to('POST', '/fruits/')] == [400, None, 400]
+
+
+def test_a_product_created_by_someone_else_meanwhile_is_unchanged(site, supplier, proxy):
+    supplier.products(2)
+
+    def create_behind_our_back(number, method, path):
+        if number == 1:  # our GET /fruits/ has not been answered yet
+            import requests
+            requests.post(site.url + '/fruits/', json={'name': 'Fruit 2', 'weight': 500, 'description': 'x',
+                                                       'image_name': '002.jpeg'}, headers=site.auth(), timeout=10)
+
+    proxy.hook = create_behind_our_back
+    result = run(proxy.url, supplier, site.token)
+    assert names(result['created']) == ['Fruit 1']
+    assert [entry['name'] for entry in result['unchanged']] == ['Fruit 2']
+    assert len(site.products()) == 2
+
+
+# --- reviews -------------------------------------------------------------------------------------
+
+
+def write_review(folder, number, title='Great', name='Alex H.', date='2020-02-02', feedback='It was great.'):
+    path = os.path.join(str(folder), '%03d.txt' % number)
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write('%s\n%s\n%s\n%s\n' % (title, name, date, feedback))
+    return path
+
+
+def reviews(site, folder, token=None, **kwargs):
+    with client_for(getattr(site, 'url', site), token=token) as client:
+        return sync_reviews(client, str(folder), **kwargs)
+
+
+def test_reviews_are_created_once(site, reviews_dir, proxy):
+    write_review(reviews_dir, 1, title='Experienced salespeople')
+    write_review(reviews_dir, 2, title='Great car', name='Sam', date='2021-12-31', feedback='First.\nSecond.')
+    result = reviews(proxy.url, reviews_dir, site.token)
+    assert result['changed'] is True
+    assert result['created'] == sorted(site.reviews(), key=lambda review: review['id'])
+    assert result['created'][1] == {'id': result['created'][1]['id'], 'title': 'Great car', 'name': 'Sam',
+                                    'date': '2021-12-31', 'feedback': 'First.\nSecond.'}
+    assert result['msg'] == '2 reviews: 2 created, 0 unchanged'
+
+    proxy.log[:] = []
+    again = reviews(proxy.url, reviews_dir, site.token)
+    assert again['changed'] is False and again['created'] == []
+    assert [entry['title'] for entry in again['unchanged']] == ['Experienced salespeople', 'Great car']
+    assert writes(proxy) == []
+    assert len(site.reviews()) == 2
+
+
+def test_reviews_same_title_and_name_on_another_date_is_another_review(site, reviews_dir):
+    write_review(reviews_dir, 1, date='2020-02-02')
+    write_review(reviews_dir, 2, date='2020-02-03')
+    assert reviews(site, reviews_dir, site.token)['counts']['created'] == 2
+
+
+def test_bad_reviews_do_not_stop_good_ones(site, reviews_dir):
+    write_review(reviews_dir, 1)
+    bad_date = write_review(reviews_dir, 2, title='Other', date='2020-02-30')
+    duplicate = write_review(reviews_dir, 3)
+    result = reviews(site, reviews_dir, site.token)
+    assert result['counts'] == {'created': 1, 'unchanged': 0, 'failed': 2, 'pending': 0}
+    assert result['errors'][0]['file'] == bad_date and result['errors'][0]['line'] == 3
+    assert result['errors'][1] == {
+        'file': duplicate, 'line': None,
+        'message': "the same review (title 'Great', name 'Alex H.', date 2020-02-02) is already in %s"
+                   % os.path.join(str(reviews_dir), '001.txt'),
+        'error': "%s: the same review (title 'Great', name 'Alex H.', date 2020-02-02) is already in %s"
+                 % (duplicate, os.path.join(str(reviews_dir), '001.txt'))}
+    assert len(site.reviews()) == 1
+
+
+def test_reviews_check_mode_and_diff(site, reviews_dir, proxy):
+    write_review(reviews_dir, 1)
+    result = reviews(proxy.url, reviews_dir, check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert result['diff']['after'] == {'reviews': [{'title': 'Great', 'name': 'Alex H.', 'date': '2020-02-02',
+                                                    'feedback': 'It was great.'}]}
+    assert writes(proxy) == [] and site.reviews() == []
+
+
+def test_reviews_wrong_token(site, reviews_dir):
+    write_review(reviews_dir, 1)
+    with pytest.raises(CatalogAuthError, match='Invalid token'):
+        reviews(site, reviews_dir, 'wrong-token-but-well-formed')
+    assert site.reviews() == []
+
+
+def test_review_with_other_text_on_the_site_is_reported(site, reviews_dir):
+    write_review(reviews_dir, 1, feedback='Old text.')
+    reviews(site, reviews_dir, site.token)
+    write_review(reviews_dir, 1, feedback='New text.')
+    result = reviews(site, reviews_dir, site.token)
+    assert result['changed'] is False
+    assert result['different'][0]['fields'] == {'feedback': {'site': 'Old text.', 'file': 'New text.'}}
+    assert 'is on the site with a different text' in result['warnings'][0]
