@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -70,7 +69,7 @@ def roundcube(driver, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('check', choices=('storefront', 'roundcube'))
     parser.add_argument('url')
     parser.add_argument('--expect', required=True, help='text the page must show')

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -565,7 +564,7 @@ def lab_exec(name, argv):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command', required=True)
     up_parser = sub.add_parser('up', help='start the lab')
     up_parser.add_argument('--hosts', default=os.environ.get('LAB_HOSTS', ','.join(DEFAULT_HOSTS)),
