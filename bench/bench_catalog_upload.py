@@ -274,7 +274,7 @@ def ansible_playbook(workdir, name, text, extra):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--url', help='catalog site to use (default: start one on 127.0.0.1)')
     parser.add_argument('--token', default=os.environ.get('STOREOPS_CATALOG_TOKEN'),
                         help='API token for --url (default: $STOREOPS_CATALOG_TOKEN)')
