@@ -1,0 +1,293 @@
+# Copyright (c) storeops.shop contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark: the deployed catalog site (role webserver) through nginx over HTTPS, lab host ``web``.
+
+Tops the site up to ``--products`` products (``Bench Fruit NNNN``, GET-then-POST: re-runs add
+nothing), then runs a bounded ``wrk -t2 -c16 -d<duration>s --latency`` per endpoint: the fast
+path ``GET /fruits/`` (JSON), ``GET /`` (store front), ``GET /fruits/`` + ``If-None-Match`` (304)
+and, in the same run, the naive way: DRF's ``ModelSerializer(many=True)`` list
+(``/fruits/?format=json``, byte-identical). Prints req/s, p99, the fast/naive ratio, the load
+average before/after (wrk, nginx and gunicorn share this machine's cores) and the targets
+(>= 1,000 req/s, p99 < 30 ms on /fruits/ and /): ``--check`` exits 1 on a miss.
+
+    .venv/bin/python bench/bench_catalog_site.py [--duration 5] [--products 1000] [--check]
+    make bench        # bench/run.sh runs every bench/bench_*.py; about 30 s (+ the top-up)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import urlsplit
+
+import requests
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB = os.path.join(ROOT, 'tests', 'lab', 'lab.py')
+INVENTORY = os.path.join(ROOT, 'inventories', 'lab', 'hosts.yml')
+TOKEN_FILE = '/etc/storeops/catalog-api-token'
+CA_FILE = '/etc/storeops/catalog-tls.crt'
+PREFIX = 'Bench Fruit'
+BENCH_IMAGE = 'bench-fruit.jpeg'
+TARGET_RPS = 1000.0
+TARGET_P99_MS = 30.0
+CONNECTIONS = 16
+THREADS = 2
+UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
+BYTE_UNITS = {'B': 1 / 1048576, 'KB': 1 / 1024, 'MB': 1.0, 'GB': 1024.0}
+
+
+def lab_read(path: str) -> str:
+    """A file of the lab host ``web`` (lab.py exec); the caller decides whether to print it."""
+    result = subprocess.run([sys.executable, LAB, 'exec', 'web', '--', 'cat', path],
+                            capture_output=True, text=True, timeout=60, check=False)
+    if result.returncode != 0 or not result.stdout.strip():
+        sys.exit('could not read %s on the lab host web (lab.py exec): %s' % (path, result.stderr.strip()[:300]))
+    return result.stdout
+
+
+def default_url() -> str:
+    try:
+        with open(INVENTORY) as handle:
+            host = yaml.safe_load(handle)['all']['hosts']['web']['ansible_host']
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        sys.exit('no --url and no web ansible_host in %s (%s): is the lab up?' % (INVENTORY, exc))
+    return 'https://%s' % host
+
+
+def loadavg() -> str:
+    return ' '.join('%.2f' % x for x in os.getloadavg())
+
+
+# --- 1. at least --products products -------------------------------------------------------
+
+
+def small_jpeg() -> bytes:
+    from PIL import Image  # only needed when no product image is served yet
+    out = io.BytesIO()
+    Image.new('RGB', (64, 64), (230, 120, 40)).save(out, 'JPEG', quality=80)
+    return out.getvalue()
+
+
+def pick_image(session: requests.Session, base: str, products: list) -> str:
+    """An image name that /media/images/ serves: one already used (at most 5 probed), else
+    upload one small JPEG once. (image_name is only checked for being a plain file name, not
+    for existing, but a store front full of broken images would not be a fair page.)"""
+    seen = []
+    for product in products:
+        name = product.get('image_name') or ''
+        if name and name not in seen:
+            seen.append(name)
+        if len(seen) >= 5:
+            break
+    for name in seen:
+        if session.head('%s/media/images/%s' % (base, name), timeout=10).status_code == 200:
+            return name
+    if session.head('%s/media/images/%s' % (base, BENCH_IMAGE), timeout=10).status_code != 200:
+        response = session.post(base + '/upload/', files={'file': (BENCH_IMAGE, small_jpeg(), 'image/jpeg')},
+                                timeout=30)
+        if response.status_code not in (200, 201):
+            sys.exit('POST /upload/ answered %d: %s' % (response.status_code, response.text[:300]))
+        print('uploaded /media/images/%s (%s)' % (BENCH_IMAGE, response.json().get('result')), flush=True)
+    return BENCH_IMAGE
+
+
+def ensure_products(session: requests.Session, base: str, token: str, wanted: int) -> int:
+    response = session.get(base + '/fruits/', headers={'Accept': 'application/json'}, timeout=30)
+    response.raise_for_status()
+    products = response.json()
+    names = {p['name'] for p in products}
+    count = len(products)
+    missing = max(0, wanted - count)
+    print('products on the site: %d (wanted >= %d): creating %d' % (count, wanted, missing), flush=True)
+    if not missing:
+        return count
+    image = pick_image(session, base, products)
+    auth = {'Authorization': 'Token ' + token}
+    created = 0
+    start = time.monotonic()
+    for i in range(1, wanted + 1):  # bounded: at most `wanted` POSTs
+        if count >= wanted:
+            break
+        name = '%s %04d' % (PREFIX, i)
+        if name in names:
+            continue
+        response = session.post(base + '/fruits/', headers=auth, timeout=30, json={
+            'name': name, 'weight': 100 + i % 400, 'image_name': image,
+            'description': '%s, made by bench/bench_catalog_site.py to give the store 1,000 products.' % name})
+        if response.status_code == 201:
+            created += 1
+            count += 1
+        elif response.status_code == 400 and 'name' in response.json():
+            count += 1  # created meanwhile by someone else: it counts
+        else:
+            sys.exit('POST /fruits/ %r answered %d: %s' % (name, response.status_code, response.text[:300]))
+    print('created %d products in %.1f s' % (created, time.monotonic() - start), flush=True)
+    return count
+
+
+# --- 2. the wrk runs --------------------------------------------------------------------------
+
+
+def drain(session: requests.Session, base: str) -> None:
+    """Wait (bounded: 15 s, 60 probes) until the workers are idle: requests queued by a
+    previous run must not be counted against the next one."""
+    deadline = time.monotonic() + 15
+    fast = 0
+    for _probe in range(60):
+        if fast >= 3 or time.monotonic() > deadline:
+            return
+        start = time.monotonic()
+        session.get(base + '/healthz', timeout=10)
+        fast = fast + 1 if time.monotonic() - start < 0.05 else 0
+        time.sleep(0.05)
+
+
+def wrk(url: str, duration: int, headers: dict) -> dict:
+    command = ['wrk', '-t%d' % THREADS, '-c%d' % CONNECTIONS, '-d%ds' % duration, '--timeout', '2s', '--latency']
+    for name, value in headers.items():
+        command += ['-H', '%s: %s' % (name, value)]
+    command.append(url)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 20, check=False)
+    except subprocess.TimeoutExpired:
+        sys.exit('wrk did not finish within %d s: %s' % (duration + 20, url))
+    out = result.stdout
+    rps = re.search(r'Requests/sec:\s+([\d.]+)', out)
+    p99 = re.search(r'^\s+99%\s+([\d.]+)(us|ms|s)\s*$', out, re.M)
+    total = re.search(r'(\d+) requests in', out)
+    bad = re.search(r'Non-2xx or 3xx responses:\s+(\d+)', out)
+    errors = re.search(r'Socket errors:(.*)', out)
+    transfer = re.search(r'Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)', out)
+    if not rps or not p99:
+        sys.exit('could not parse wrk output:\n%s\n%s' % (out, result.stderr))
+    return {'rps': float(rps.group(1)), 'p99_ms': float(p99.group(1)) * UNITS[p99.group(2)],
+            'requests': int(total.group(1)) if total else 0, 'bad': int(bad.group(1)) if bad else 0,
+            'socket_errors': errors.group(1).strip() if errors else '',
+            'mb_s': float(transfer.group(1)) * BYTE_UNITS[transfer.group(2)] if transfer else 0.0}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--url', help='the site (default: https://<web ansible_host> from inventories/lab)')
+    parser.add_argument('--ca-path', help="the site's CA/certificate (default: fetched from the lab host)")
+    parser.add_argument('--token', help='API token for the POSTs (default: read on the lab host; never printed)')
+    parser.add_argument('--products', type=int, default=1000, help='products the site must have (default 1000)')
+    parser.add_argument('--duration', type=int, default=5, help='seconds of load per endpoint (default 5)')
+    parser.add_argument('--check', action='store_true', help='exit 1 if a target is missed')
+    args = parser.parse_args(argv)
+    if not 1 <= args.duration <= 30:
+        parser.error('--duration must be between 1 and 30 seconds')
+    if not 0 <= args.products <= 10000:
+        parser.error('--products must be between 0 and 10000')
+    if not shutil.which('wrk'):
+        sys.exit('wrk is not installed (apt-get install wrk)')
+    base = (args.url or default_url()).rstrip('/')
+    if urlsplit(base).scheme != 'https':
+        parser.error('--url must be https:// (the benchmark goes through nginx over TLS)')
+
+    temp_ca = None
+    ca_path = args.ca_path
+    if not ca_path:
+        handle = tempfile.NamedTemporaryFile('w', prefix='catalog-ca-', suffix='.pem', delete=False)
+        with handle:
+            handle.write(lab_read(CA_FILE))
+        temp_ca = ca_path = handle.name
+    try:
+        return run(args, base, ca_path)
+    finally:
+        if temp_ca:
+            os.unlink(temp_ca)
+
+
+def run(args, base: str, ca_path: str) -> int:
+    before = loadavg()
+    print('site %s (CA %s), %d cores here, load average before: %s'
+          % (base, ca_path, os.cpu_count() or 0, before), flush=True)
+    with requests.Session() as session:
+        # trust_env off: REQUESTS_CA_BUNDLE would override session.verify, and no proxy from
+        # the environment may carry the traffic (wrk talks to the host directly too).
+        session.trust_env = False
+        session.verify = ca_path
+        response = session.get(base + '/fruits/', headers={'Accept': 'application/json'}, timeout=30)
+        response.raise_for_status()
+        if len(response.json()) < args.products:
+            token = (args.token or lab_read(TOKEN_FILE)).strip()
+            count = ensure_products(session, base, token, args.products)
+        else:
+            count = len(response.json())
+            print('products on the site: %d (wanted >= %d): creating 0' % (count, args.products), flush=True)
+
+        # What wrk will get: no Accept-Encoding (identity body, identity ETag).
+        plain = {'Accept': 'application/json', 'Accept-Encoding': 'identity'}
+        fast = session.get(base + '/fruits/', headers=plain, timeout=30)
+        naive = session.get(base + '/fruits/?format=json', headers=plain, timeout=30)
+        home = session.get(base + '/', headers={'Accept-Encoding': 'identity'}, timeout=30)
+        for label, response in (('/fruits/', fast), ('/fruits/?format=json', naive), ('/', home)):
+            if response.status_code != 200:
+                sys.exit('GET %s answered %d' % (label, response.status_code))
+        etag = fast.headers.get('ETag')
+        if not etag:
+            sys.exit('GET /fruits/ has no ETag: not the fast path?')
+        if naive.content != fast.content:
+            sys.exit('GET /fruits/?format=json (DRF serializer) and GET /fruits/ (fast path) differ')
+        if 'Allow' not in naive.headers or 'ETag' in naive.headers:
+            print('warning: /fruits/?format=json does not look like the DRF view (Allow header, no ETag)')
+        not_modified = session.get(base + '/fruits/', headers=dict(plain, **{'If-None-Match': etag}), timeout=30)
+        if not_modified.status_code != 304:
+            sys.exit('GET /fruits/ with If-None-Match answered %d, not 304' % not_modified.status_code)
+        print('catalog: %d products, /fruits/ %s bytes of JSON (ETag %s), / %s bytes of HTML; naive body identical'
+              % (count, format(len(fast.content), ','), etag, format(len(home.content), ',')), flush=True)
+
+        runs = [
+            ('GET /fruits/ (fast path, JSON)', '/fruits/', {'Accept': 'application/json'}),
+            ('GET / (store front)', '/', {}),
+            ('GET /fruits/ If-None-Match (304)', '/fruits/', {'Accept': 'application/json', 'If-None-Match': etag}),
+            # the slow one last: requests it leaves queued must not spill into the others
+            ('GET /fruits/?format=json (naive: DRF)', '/fruits/?format=json', {'Accept': 'application/json'}),
+        ]
+        results = {}
+        for label, path, headers in runs:
+            drain(session, base)
+            session.get(base + path, headers=dict(headers, **{'Accept-Encoding': 'identity'}), timeout=30)  # warm-up
+            print('  wrk -t%d -c%d -d%ds --latency  %s ...' % (THREADS, CONNECTIONS, args.duration, label), flush=True)
+            results[label] = wrk(base + path, args.duration, headers)
+        drain(session, base)
+
+    after = loadavg()
+    print()
+    print('%-40s %9s %8s %12s %9s %7s' % ('endpoint', 'req/s', 'p99 ms', 'non-2xx/3xx', 'requests', 'MiB/s'))
+    for label, row in results.items():
+        note = '  socket errors: %s' % row['socket_errors'] if row['socket_errors'] else ''
+        print('%-40s %9.1f %8.2f %12d %9d %7.1f%s'
+              % (label, row['rps'], row['p99_ms'], row['bad'], row['requests'], row['mb_s'], note))
+    fast_row, naive_row = results[runs[0][0]], results[runs[3][0]]
+    print()
+    print('ratio GET /fruits/ fast path / naive DRF serializer: %.1fx req/s, p99 %.1fx lower'
+          % (fast_row['rps'] / max(naive_row['rps'], 0.01), naive_row['p99_ms'] / max(fast_row['p99_ms'], 0.001)))
+    print('load average before: %s  after: %s (1/5/15 min; %d cores shared by wrk, nginx, gunicorn'
+          ' and other sessions)' % (before, after, os.cpu_count() or 0))
+    missed = []
+    for label in (runs[0][0], runs[1][0]):
+        row = results[label]
+        ok = row['rps'] >= TARGET_RPS and row['p99_ms'] < TARGET_P99_MS and row['bad'] == 0
+        print('target >= %.0f req/s and p99 < %.0f ms: %-32s %s'
+              % (TARGET_RPS, TARGET_P99_MS, label, 'met' if ok else 'MISSED'))
+        if not ok:
+            missed.append(label)
+    if missed and args.check:
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
