@@ -170,44 +170,15 @@ counts:
       sample: 0
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.storeops.shop.plugins.module_utils._catalog_client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    CatalogClient,
-    CatalogError,
-    catalog_argument_spec,
-)
-from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import SyncError, sync_reviews
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_module import run_catalog_module
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import sync_reviews
 
 
 def main():
-    argument_spec = catalog_argument_spec()
-    argument_spec.update(
-        src=dict(type='path', required=True),
+    run_catalog_module(
+        dict(src=dict(type='path', required=True)),
+        lambda client, params, check_mode, diff: sync_reviews(client, params['src'], check_mode=check_mode, diff=diff),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-
-    params = module.params
-    try:
-        with CatalogClient(params['url'], token=params['token'], validate_certs=params['validate_certs'],
-                           ca_path=params['ca_path'], timeout=params['timeout'], retries=params['retries']) as client:
-            result = sync_reviews(client, params['src'], check_mode=module.check_mode, diff=module._diff)
-    except (CatalogError, SyncError) as exc:
-        module.fail_json(msg='%s (nothing was written)' % exc, changed=False)
-    except Exception as exc:  # pragma: no cover - a bug: report it with its traceback
-        module.fail_json(msg='unexpected error: %s' % exc, exception=traceback.format_exc())
-
-    for warning in result.pop('warnings'):
-        module.warn(warning)
-    if result['errors'] or result['pending']:
-        module.fail_json(**result)
-    module.exit_json(**result)
 
 
 if __name__ == '__main__':
