@@ -39,3 +39,10 @@ def test_file_sha256_and_same_content(tmp_path):
     assert _fs.same_content(str(target), data)
     assert not _fs.same_content(str(target), data[:-1])
     assert not _fs.same_content(str(tmp_path / 'missing'), b'')
+
+
+def test_atomic_write_without_fsync_still_replaces_atomically(tmp_path):
+    target = tmp_path / 'icon.jpeg'
+    _fs.atomic_write_bytes(str(target), b'jpeg bytes', fsync=False)
+    assert target.read_bytes() == b'jpeg bytes'
+    assert os.listdir(tmp_path) == ['icon.jpeg']

@@ -1,0 +1,460 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) storeops.shop contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The folder job behind ``storeops.shop.convert_images``.
+
+Private to the collection: it can change at any time.
+
+One call converts every matching file of ``src`` into ``dest`` with a pool of worker
+processes (one file per task, a few files per batch). Each output is encoded in memory
+and written by ``_fs.atomic_write_bytes(..., fsync=False)`` (temporary file in ``dest``, then rename), so an
+interrupted run never leaves a partial image under an output name; the manifest goes
+through ``_fs.atomic_output``.
+
+Idempotency comes from a manifest, ``dest/.convert_images.json``, written atomically.
+For every output it records the SHA-256 of the source's content, a fingerprint of the
+options that change pixels or bytes (see :meth:`Spec.fingerprint`), and the SHA-256 of
+the output written. A file is converted again when any of the three no longer matches,
+so a touched but identical source is left alone, an edited source or a changed option
+converts just what is affected, and a deleted or modified output is rebuilt. Modification
+times are never used.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import errno
+import fnmatch
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+import warnings
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: runs are not serialised against each other
+    fcntl = None
+
+from ansible_collections.storeops.shop.plugins.module_utils._fs import atomic_output, atomic_write_bytes, file_sha256
+from ansible_collections.storeops.shop.plugins.module_utils._images_pipeline import (
+    FORMATS,
+    HAS_PIL,
+    PIL_IMPORT_ERROR,
+    ImageError,
+    Source,
+    warm_up,
+    Spec,
+    convert_source,
+    describe_os_error,
+    probe_source,
+)
+
+MANIFEST = '.convert_images.json'
+MANIFEST_FORMAT = 1
+DEFAULT_PATTERNS = ('*.tif', '*.tiff')
+_FLUSH_SECONDS = 2.0
+
+__all__ = ('HAS_PIL', 'PIL_IMPORT_ERROR', 'DEFAULT_PATTERNS', 'MANIFEST', 'JobError', 'Spec', 'default_workers', 'run_job')
+
+
+class JobError(Exception):
+    """The task as a whole cannot run (bad src or dest, manifest not writable)."""
+
+
+def default_workers():
+    """CPUs this process may run on (honours affinity and cpusets)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _output_matches(path, entry):
+    """True when the output on disk is still exactly the one the manifest recorded."""
+    try:
+        if os.path.getsize(path) != entry.get('bytes'):
+            return False
+        return file_sha256(path) == entry.get('sha256')
+    except OSError:
+        return False
+
+
+def _existing_sha256(path):
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
+
+
+_SPECS = {}
+
+
+def _spec(spec_json):
+    """The Spec for its JSON form, built once per worker process."""
+    if spec_json not in _SPECS:
+        _SPECS[spec_json] = Spec.from_dict(json.loads(spec_json))
+    return _SPECS[spec_json]
+
+
+def process_file(task):
+    """Convert (or check) one file. Runs in a worker process; never raises.
+
+    ``task`` is (src, dest, spec as JSON, manifest entry or None, check_mode).
+    """
+    with warnings.catch_warnings():
+        # Pillow warns about odd but readable files (corrupt EXIF, huge images): not our output
+        warnings.simplefilter('ignore')
+        return _process_file(task)
+
+
+def _process_file(task):
+    src, dest, spec_json, entry, check_mode = task
+    result = {'src': src, 'dest': dest, 'size': None, 'action': 'failed'}
+    try:
+        spec = _spec(spec_json)
+        fingerprint = spec.fingerprint()
+        with Source(src, map_large=_WORKER['in_pool']) as source:
+            if (entry and entry.get('source_sha256') == source.sha256 and entry.get('options') == fingerprint
+                    and _output_matches(dest, entry)):
+                result.update(action='unchanged', size=entry.get('size'), entry=entry)
+                return result
+            if check_mode:
+                result.update(action='converted', size=list(probe_source(source, spec)),
+                              before=_existing_sha256(dest))
+                return result
+            data, size = convert_source(source, spec)
+            source_sha256 = source.sha256
+        digest = _sha256_bytes(data)
+        before = _existing_sha256(dest)
+        if before != digest:
+            try:
+                atomic_write_bytes(dest, data, fsync=False)
+            except OSError as exc:
+                raise ImageError(describe_os_error(exc, 'writing', dest))
+        result.update(
+            action='unchanged' if before == digest else 'converted',
+            size=list(size),
+            before=before,
+            entry={'source': os.path.basename(src), 'source_sha256': source_sha256, 'options': fingerprint,
+                   'sha256': digest, 'bytes': len(data), 'size': list(size)},
+        )
+    except ImageError as exc:
+        result['error'] = str(exc)
+    except Exception as exc:  # one strange file must not stop the others
+        result['error'] = 'unexpected error: %s: %s' % (type(exc).__name__, exc)
+    return result
+
+
+_WORKER = {'in_pool': False}
+
+
+def _init_worker():
+    """Pool initializer: this process is a disposable worker (see ``Source(map_large=...)``)."""
+    _WORKER['in_pool'] = True
+
+
+def process_batch(tasks):
+    return [process_file(task) for task in tasks]
+
+
+def _batches(tasks, workers):
+    size = max(1, min(16, len(tasks) // (workers * 8)))
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+def run_tasks(tasks, workers, on_result):
+    """Run ``process_file`` over ``tasks`` in ``workers`` processes, calling ``on_result`` as results come.
+
+    If a worker dies (killed by the OOM killer, a crash in a decoder), the pool is broken and
+    every unfinished task fails with it: those get one more chance in a fresh pool, then are
+    reported as failed.
+    """
+    workers = max(1, min(workers, len(tasks)))
+    if workers == 1:
+        for task in tasks:
+            on_result(process_file(task))
+        return
+    warm_up()  # once here rather than in every worker
+    for attempt in (1, 2):
+        try:
+            # fork: the module (an AnsiballZ payload) cannot be re-imported by a spawned interpreter
+            pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context('fork'),
+                                                          initializer=_init_worker)
+        except (ValueError, OSError):
+            for task in tasks:
+                on_result(process_file(task))
+            return
+        unfinished = []
+
+        def lost(batch, exc):
+            if attempt == 1:
+                unfinished.extend(batch)
+                return []
+            return [{'src': task[0], 'dest': task[1], 'size': None, 'action': 'failed',
+                     'error': 'worker process died (%s)' % (exc or type(exc).__name__)} for task in batch]
+
+        with pool:
+            futures = {}
+            batches = _batches(tasks, workers)
+            for index, batch in enumerate(batches):
+                try:
+                    futures[pool.submit(process_batch, batch)] = batch
+                except Exception as exc:  # BrokenProcessPool: a worker died while batches were still being queued
+                    for result in [r for rest in batches[index:] for r in lost(rest, exc)]:
+                        on_result(result)
+                    break
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    results = future.result()
+                except Exception as exc:  # BrokenProcessPool
+                    results = lost(futures[future], exc)
+                for result in results:
+                    on_result(result)
+        if not unfinished:
+            return
+        tasks = unfinished
+
+
+class Manifest:
+    """``dest/.convert_images.json``: output name -> fingerprints (see the module docstring)."""
+
+    def __init__(self, dest):
+        self.path = os.path.join(dest, MANIFEST)
+        self.entries = {}
+        self.warning = None
+        self.dirty = False
+        try:
+            with open(self.path, 'rb') as handle:
+                data = json.loads(handle.read().decode('utf-8'))
+            if data.get('format') != MANIFEST_FORMAT or not isinstance(data.get('outputs'), dict):
+                raise ValueError('unknown format')
+            self.entries = data['outputs']
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, AttributeError) as exc:
+            self.warning = 'ignoring unreadable manifest %s (%s): every file is checked again' % (self.path, exc)
+
+    def get(self, name):
+        entry = self.entries.get(name)
+        return entry if isinstance(entry, dict) else None
+
+    def set(self, name, entry):
+        if self.entries.get(name) != entry:
+            self.entries[name] = entry
+            self.dirty = True
+
+    def save(self):
+        if not self.dirty:
+            return
+        data = json.dumps({'format': MANIFEST_FORMAT, 'outputs': self.entries}, sort_keys=True, indent=1)
+        try:
+            with atomic_output(self.path) as handle:
+                handle.write(data.encode('utf-8') + b'\n')
+        except OSError as exc:
+            raise JobError('cannot write the manifest: %s' % describe_os_error(exc, 'writing'))
+        self.dirty = False
+
+
+def _check_src(src):
+    if not os.path.exists(src):
+        raise JobError('src %s does not exist' % src)
+    if not os.path.isdir(src):
+        raise JobError('src %s is not a directory' % src)
+    if not os.access(src, os.R_OK | os.X_OK):
+        raise JobError('src %s is not readable (permission denied)' % src)
+
+
+def _prepare_dest(dest, check_mode):
+    """Return True when ``dest`` had to be (or, in check mode, would be) created."""
+    if os.path.isdir(dest):
+        if not check_mode and not os.access(dest, os.W_OK | os.X_OK):
+            raise JobError('dest %s is not writable (permission denied)' % dest)
+        return False
+    if os.path.lexists(dest):
+        raise JobError('dest %s exists and is not a directory' % dest)
+    if check_mode:
+        return True
+    try:
+        os.makedirs(dest)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise JobError('cannot create dest %s: no space left on device' % dest)
+        raise JobError('cannot create dest %s: %s' % (dest, exc.strerror or exc))
+    return True
+
+
+def list_sources(src, patterns):
+    """Names of the regular files in ``src`` (not hidden) matching any glob, case-insensitively, sorted."""
+    globs = [pattern.lower() for pattern in patterns]
+    names = []
+    try:
+        with os.scandir(src) as entries:
+            for entry in entries:
+                if entry.name.startswith('.'):
+                    continue
+                lower = entry.name.lower()
+                if not any(fnmatch.fnmatchcase(lower, glob) for glob in globs):
+                    continue
+                try:
+                    if entry.is_file():
+                        names.append(entry.name)
+                except OSError:
+                    continue
+    except OSError as exc:
+        raise JobError('cannot list src %s: %s' % (src, exc.strerror or exc))
+    return sorted(names)
+
+
+def plan(src, dest, names, suffix):
+    """Map source names to output names: ([(src name, output name)], {src name: error})."""
+    same_dir = os.path.abspath(src) == os.path.abspath(dest) or (
+        os.path.isdir(dest) and os.path.samefile(src, dest))
+    outputs = {}
+    for name in names:
+        outputs.setdefault(os.path.splitext(name)[0] + suffix, []).append(name)
+    pairs, errors = [], {}
+    for name in names:
+        out = os.path.splitext(name)[0] + suffix
+        if same_dir and any(other != name for other in outputs.get(name, ())):
+            continue  # an output of this job living next to its sources
+        if same_dir and name == out:
+            errors[name] = 'the output %s would overwrite its own source' % out
+            continue
+        first = outputs[out][0]
+        if first != name:
+            errors[name] = 'output name %s is already produced from %s' % (out, first)
+            continue
+        pairs.append((name, out))
+    return pairs, errors
+
+
+def _clean_stale_temporaries(dest, names):
+    """Remove temporary files a killed run left behind for our outputs (and the manifest)."""
+    prefixes = tuple('.%s.' % name for name in names) + ('.%s.' % MANIFEST,)
+    try:
+        candidates = [n for n in os.listdir(dest) if n.endswith('.tmp') and n.startswith(prefixes)]
+    except OSError:
+        return
+    for name in candidates:
+        try:
+            os.unlink(os.path.join(dest, name))
+        except OSError:
+            pass
+
+
+class _DestLock:
+    """Exclusive flock on the dest directory: concurrent runs on one dest wait for each other."""
+
+    def __init__(self, dest, enabled):
+        self.dest = dest
+        self.fd = None
+        self.enabled = enabled and fcntl is not None
+
+    def __enter__(self):
+        if self.enabled:
+            self.fd = os.open(self.dest, os.O_RDONLY)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _diff(dest, results):
+    before, after = [], []
+    for item in results:
+        if item['action'] != 'converted':
+            continue
+        name = os.path.basename(item['dest'])
+        if item.get('before'):
+            before.append('%s sha256:%s\n' % (name, item['before']))
+        how = 'replaced' if item.get('before') else 'added'
+        after.append('%s (%s from %s)\n' % (name, how, os.path.basename(item['src'])))
+    return {'before_header': dest, 'after_header': dest, 'before': ''.join(before), 'after': ''.join(after)}
+
+
+def run_job(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=None, check_mode=False, diff=False):
+    """Convert the folder. Returns (result dict, warnings). Raises JobError for task-level problems.
+
+    ``result['failed']`` is True when some files could not be converted (the others are done).
+    """
+    src = os.path.abspath(src)
+    dest = os.path.abspath(dest)
+    if suffix is None:
+        suffix = FORMATS[spec.format][1]
+    if '/' in suffix or '\0' in suffix or suffix in ('.', '..'):
+        raise JobError('suffix %r is not usable in a file name' % (suffix,))
+    warnings = []
+    _check_src(src)
+    created = _prepare_dest(dest, check_mode)
+    names = list_sources(src, patterns)
+    if not names:
+        warnings.append('no file in %s matches %s' % (src, ', '.join(patterns)))
+    pairs, plan_errors = plan(src, dest, names, suffix)
+
+    manifest = Manifest(dest)
+    if manifest.warning:
+        warnings.append(manifest.warning)
+    spec_json = json.dumps(spec.as_dict(), sort_keys=True)
+    results = [{'src': os.path.join(src, name), 'dest': os.path.join(dest, os.path.splitext(name)[0] + suffix),
+                'size': None, 'action': 'failed', 'error': error} for name, error in plan_errors.items()]
+
+    with _DestLock(dest, enabled=not check_mode and os.path.isdir(dest)):
+        if not check_mode:
+            _clean_stale_temporaries(dest, [out for dummy, out in pairs])
+        tasks = [(os.path.join(src, name), os.path.join(dest, out), spec_json, manifest.get(out), check_mode)
+                 for name, out in pairs]
+        state = {'flushed': time.monotonic()}
+
+        def on_result(item):
+            entry = item.pop('entry', None)
+            if entry is not None and not check_mode:
+                manifest.set(os.path.basename(item['dest']), entry)
+                if time.monotonic() - state['flushed'] > _FLUSH_SECONDS:
+                    # progress survives a kill: finished files are not converted again
+                    manifest.save()
+                    state['flushed'] = time.monotonic()
+            results.append(item)
+
+        run_tasks(tasks, workers or default_workers(), on_result)
+        if not check_mode:
+            manifest.save()
+            # A worker killed mid-write (and retried) leaves its temporary file; every worker
+            # has exited and the lock is still held, so none of them is in use any more.
+            _clean_stale_temporaries(dest, [out for dummy, out in pairs])
+
+    results.sort(key=lambda item: item['src'])
+    counts = {'total': len(results), 'converted': 0, 'unchanged': 0, 'failed': 0}
+    for item in results:
+        counts[item['action']] += 1
+    errors = [{'src': item['src'], 'msg': item['error']} for item in results if item['action'] == 'failed']
+    result = {
+        'changed': created or counts['converted'] > 0,
+        'src': src,
+        'dest': dest,
+        'manifest': manifest.path,
+        'counts': counts,
+        'results': [{key: item.get(key) for key in ('src', 'dest', 'size', 'action', 'error') if key in item}
+                    for item in results],
+        'errors': errors,
+        'failed': bool(errors),
+    }
+    if diff:
+        result['diff'] = _diff(dest, results)
+    if errors:
+        no_space = any('no space left' in error['msg'] for error in errors)
+        result['msg'] = '%d of %d files could not be converted%s (the other %d are done): %s' % (
+            len(errors), counts['total'], ', no space left on device in %s' % dest if no_space else '',
+            counts['total'] - len(errors), '; '.join('%s: %s' % (os.path.basename(e['src']), e['msg']) for e in errors))
+    else:
+        result['msg'] = '%d converted, %d unchanged' % (counts['converted'], counts['unchanged'])
+    return result, warnings

@@ -1,0 +1,488 @@
+# Copyright (c) storeops.shop contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Folder-level tests of convert_images: idempotency, check/diff mode, bad input, safety."""
+
+from __future__ import annotations
+
+import errno
+import faulthandler
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.storeops.shop.plugins.module_utils import _images as job
+from ansible_collections.storeops.shop.plugins.module_utils import _images_pipeline as job_pipeline
+from ansible_collections.storeops.shop.plugins.module_utils._images import JobError, Spec, run_job
+
+Image = pytest.importorskip('PIL.Image')
+ImageDraw = pytest.importorskip('PIL.ImageDraw')
+
+SUPPLIER = Spec(size=[60, 40])
+
+
+def supplier_image(path, colour=(200, 40, 40), size=(300, 200)):
+    """Small stand-in for a supplier TIFF: RGBA, coloured disc, magenta hidden under the transparency."""
+    img = Image.new('RGBA', size, (255, 0, 255, 0))
+    ImageDraw.Draw(img).ellipse((size[0] // 6, size[1] // 6, size[0] * 5 // 6, size[1] * 5 // 6), fill=colour + (255,))
+    img.save(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    src, dest = tmp_path / 'src', tmp_path / 'dest'
+    src.mkdir()
+    for i, colour in enumerate([(200, 40, 40), (40, 200, 40), (40, 40, 200)]):
+        supplier_image(src / ('%03d.tif' % (i + 1)), colour)
+    return str(src), str(dest)
+
+
+def actions(result):
+    return {os.path.basename(item['src']): item['action'] for item in result['results']}
+
+
+def listing(path):
+    return sorted(os.listdir(path))
+
+
+# --- the happy path and idempotency -----------------------------------------------------------
+
+def test_converts_whole_folder_then_is_idempotent(folders):
+    src, dest = folders
+    result, warnings = run_job(src, dest, SUPPLIER, workers=2)
+    assert result['changed'] and not result['failed'] and not warnings
+    assert result['counts'] == {'total': 3, 'converted': 3, 'unchanged': 0, 'failed': 0}
+    assert listing(dest) == ['.convert_images.json', '001.jpeg', '002.jpeg', '003.jpeg']
+    for item in result['results']:
+        assert item['size'] == [60, 40]
+        with Image.open(item['dest']) as out:
+            assert out.format == 'JPEG' and out.mode == 'RGB' and out.size == (60, 40)
+            assert min(out.getpixel((1, 1))) >= 250  # background, not the magenta under it
+    again, dummy = run_job(src, dest, SUPPLIER, workers=2)
+    assert not again['changed']
+    assert again['counts']['unchanged'] == 3
+    assert [i['size'] for i in again['results']] == [[60, 40]] * 3
+
+
+def test_sources_are_never_modified(folders):
+    src, dest = folders
+    before = {name: open(os.path.join(src, name), 'rb').read() for name in listing(src)}
+    run_job(src, dest, SUPPLIER, workers=1)
+    assert {name: open(os.path.join(src, name), 'rb').read() for name in listing(src)} == before
+
+
+def test_touched_source_with_same_content_is_unchanged(folders):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    path = os.path.join(src, '002.tif')
+    data = open(path, 'rb').read()
+    os.unlink(path)
+    with open(path, 'wb') as handle:  # a new file (new inode, new times), same bytes
+        handle.write(data)
+    os.utime(path, (time.time() + 100, time.time() + 100))
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert not result['changed']
+
+
+def test_changed_source_reconverts_only_that_file(folders):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    stat = os.stat(os.path.join(src, '002.tif'))
+    supplier_image(os.path.join(src, '002.tif'), (10, 10, 10))
+    os.utime(os.path.join(src, '002.tif'), ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime: content decides
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert actions(result) == {'001.tif': 'unchanged', '002.tif': 'converted', '003.tif': 'unchanged'}
+    with Image.open(os.path.join(dest, '002.jpeg')) as out:
+        assert max(out.getpixel((30, 20))) < 30
+
+
+def test_changed_option_reconverts_everything(folders):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    result, dummy = run_job(src, dest, Spec(size=[60, 40], quality=50))
+    assert result['counts']['converted'] == 3
+    result, dummy = run_job(src, dest, Spec(size=[60, 40], quality=50))
+    assert not result['changed']
+
+
+def test_new_source_is_added(folders):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    supplier_image(os.path.join(src, '004.TIFF'))
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert actions(result)['004.TIFF'] == 'converted' and result['counts']['unchanged'] == 3
+
+
+@pytest.mark.parametrize('damage', ['delete', 'edit', 'truncate'])
+def test_damaged_output_is_rebuilt(folders, damage):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    path = os.path.join(dest, '001.jpeg')
+    good = open(path, 'rb').read()
+    if damage == 'delete':
+        os.unlink(path)
+    else:
+        with open(path, 'wb') as handle:
+            handle.write(good[:100] if damage == 'truncate' else good[:-1] + b'x')
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert actions(result)['001.tif'] == 'converted' and result['counts']['unchanged'] == 2
+    assert open(path, 'rb').read() == good
+
+
+def test_lost_manifest_does_not_rewrite_identical_outputs(folders):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    os.unlink(os.path.join(dest, job.MANIFEST))
+    mtimes = {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)}
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert not result['changed']
+    assert {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in mtimes} == mtimes
+
+
+def test_corrupt_manifest_is_a_warning(folders):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    with open(os.path.join(dest, job.MANIFEST), 'w') as handle:
+        handle.write('{not json')
+    result, warnings = run_job(src, dest, SUPPLIER)
+    assert not result['changed'] and 'manifest' in warnings[0]
+    with open(os.path.join(dest, job.MANIFEST)) as handle:
+        assert json.load(handle)['format'] == job.MANIFEST_FORMAT
+
+
+# --- check and diff mode ------------------------------------------------------------------------
+
+def test_check_mode_changes_nothing_and_predicts(folders):
+    src, dest = folders
+    result, dummy = run_job(src, dest, SUPPLIER, check_mode=True, diff=True)
+    assert result['changed'] and result['counts']['converted'] == 3
+    assert not os.path.exists(dest)
+    assert [item['size'] for item in result['results']] == [[60, 40]] * 3
+    assert result['diff']['before'] == ''
+    assert result['diff']['after'].splitlines() == ['001.jpeg (added from 001.tif)', '002.jpeg (added from 002.tif)',
+                                                    '003.jpeg (added from 003.tif)']
+    real, dummy = run_job(src, dest, SUPPLIER, diff=True)
+    assert real['diff']['after'] == result['diff']['after']
+    check, dummy = run_job(src, dest, SUPPLIER, check_mode=True, diff=True)
+    assert not check['changed'] and check['diff']['after'] == ''
+    mtimes = {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)}
+    check, dummy = run_job(src, dest, Spec(size=[30, 20]), check_mode=True, diff=True)
+    assert check['changed'] and check['counts']['converted'] == 3
+    assert '001.jpeg sha256:' in check['diff']['before'] and '001.jpeg (replaced from 001.tif)' in check['diff']['after']
+    assert {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)} == mtimes
+
+
+def test_check_mode_reports_unreadable_headers(folders):
+    src, dest = folders
+    open(os.path.join(src, 'junk.tif'), 'wb').close()
+    result, dummy = run_job(src, dest, SUPPLIER, check_mode=True)
+    assert result['failed'] and result['errors'] == [{'src': os.path.join(src, 'junk.tif'), 'msg': 'empty file (0 bytes)'}]
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+def test_bad_files_do_not_stop_the_others(folders):
+    src, dest = folders
+    open(os.path.join(src, 'empty.tif'), 'wb').close()
+    with open(os.path.join(src, 'notes.tif'), 'w') as handle:
+        handle.write('not an image\n')
+    data = io.BytesIO()
+    Image.new('RGBA', (400, 300), (1, 2, 3, 255)).save(data, 'TIFF')
+    with open(os.path.join(src, 'cut.tif'), 'wb') as handle:
+        handle.write(data.getvalue()[:5000])
+    result, dummy = run_job(src, dest, SUPPLIER, workers=2)
+    assert result['failed'] and result['changed']
+    assert result['counts'] == {'total': 6, 'converted': 3, 'unchanged': 0, 'failed': 3}
+    assert listing(dest) == ['.convert_images.json', '001.jpeg', '002.jpeg', '003.jpeg']
+    reasons = {os.path.basename(e['src']): e['msg'] for e in result['errors']}
+    assert reasons['empty.tif'] == 'empty file (0 bytes)'
+    assert 'not an image' in reasons['notes.tif']
+    assert 'truncated' in reasons['cut.tif']
+    for name in ('empty.tif', 'notes.tif', 'cut.tif'):
+        assert name in result['msg']
+    assert result['msg'].startswith('3 of 6 files could not be converted')
+    again, dummy = run_job(src, dest, SUPPLIER)
+    assert again['failed'] and not again['changed'] and again['counts']['unchanged'] == 3
+
+
+def test_missing_src(tmp_path):
+    with pytest.raises(JobError, match='does not exist'):
+        run_job(str(tmp_path / 'nope'), str(tmp_path / 'out'), SUPPLIER)
+
+
+def test_src_is_a_file(tmp_path):
+    (tmp_path / 'file').write_text('x')
+    with pytest.raises(JobError, match='not a directory'):
+        run_job(str(tmp_path / 'file'), str(tmp_path / 'out'), SUPPLIER)
+
+
+def test_dest_is_a_file(folders, tmp_path):
+    src, dummy = folders
+    (tmp_path / 'taken').write_text('x')
+    with pytest.raises(JobError, match='exists and is not a directory'):
+        run_job(src, str(tmp_path / 'taken'), SUPPLIER)
+    with pytest.raises(JobError, match='exists and is not a directory'):
+        run_job(src, str(tmp_path / 'taken'), SUPPLIER, check_mode=True)
+
+
+def test_dest_cannot_be_created(folders, monkeypatch):
+    src, dest = folders
+
+    def no_space(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, 'No space left on device', path)
+
+    monkeypatch.setattr(os, 'makedirs', no_space)
+    with pytest.raises(JobError, match='no space left on device'):
+        run_job(src, dest, SUPPLIER)
+
+
+def test_no_space_left_while_writing(folders, monkeypatch):
+    src, dest = folders
+
+    def no_space(path, data, mode=0o644, fsync=True):
+        raise OSError(errno.ENOSPC, 'No space left on device', path)
+
+    monkeypatch.setattr(job, 'atomic_write_bytes', no_space)
+    result, dummy = run_job(src, dest, SUPPLIER, workers=1)
+    assert result['failed'] and result['counts']['failed'] == 3
+    assert 'no space left on device in %s' % dest in result['msg']
+    assert [e['msg'] for e in result['errors']] == ['no space left on device writing %s/%03d.jpeg' % (dest, i) for i in (1, 2, 3)]
+
+
+def test_no_space_for_the_manifest(folders, monkeypatch):
+    src, dest = folders
+
+    class Full(object):
+        def __init__(self, path, mode=0o644):
+            self.path = path
+
+        def __enter__(self):
+            raise OSError(errno.ENOSPC, 'No space left on device', self.path)
+
+        def __exit__(self, *args):
+            return False
+
+    monkeypatch.setattr(job, 'atomic_output', Full)
+    with pytest.raises(JobError, match='manifest.*no space left'):
+        run_job(src, dest, SUPPLIER, workers=1)
+
+
+def test_no_matching_files_is_a_warning(tmp_path):
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'src' / 'readme.txt').write_text('x')
+    result, warnings = run_job(str(tmp_path / 'src'), str(tmp_path / 'dest'), SUPPLIER)
+    assert result['counts']['total'] == 0 and 'no file' in warnings[0]
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+def test_pattern_is_case_insensitive_and_skips_hidden_and_dirs(folders):
+    src, dest = folders
+    supplier_image(os.path.join(src, '005.TiF'))
+    supplier_image(os.path.join(src, '.hidden.tif'))
+    os.mkdir(os.path.join(src, 'folder.tif'))
+    supplier_image(os.path.join(src, 'x.png'))
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert sorted(actions(result)) == ['001.tif', '002.tif', '003.tif', '005.TiF']
+    result, dummy = run_job(src, dest, SUPPLIER, patterns=['*.PNG'])
+    assert sorted(actions(result)) == ['x.png']
+
+
+def test_output_name_collision_fails_the_second(folders):
+    src, dest = folders
+    supplier_image(os.path.join(src, '001.tiff'))
+    result, dummy = run_job(src, dest, SUPPLIER)
+    assert actions(result)['001.tiff'] == 'failed'
+    assert 'already produced from 001.tif' in result['errors'][0]['msg']
+    assert result['counts']['converted'] == 3
+
+
+def test_same_folder_as_the_course_script(folders):
+    src, dummy = folders
+    result, dummy = run_job(src, src, SUPPLIER)
+    assert result['counts']['converted'] == 3
+    result, dummy = run_job(src, src, SUPPLIER, patterns=['*'])  # outputs match too: left alone
+    assert not result['changed'] and sorted(actions(result)) == ['001.tif', '002.tif', '003.tif']
+
+
+def test_output_over_its_own_source_is_refused(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    Image.new('RGB', (20, 20)).save(str(src / 'a.jpeg'))
+    before = (src / 'a.jpeg').read_bytes()
+    result, dummy = run_job(str(src), str(src), SUPPLIER, patterns=['*.jpeg'])
+    assert result['failed'] and 'overwrite its own source' in result['errors'][0]['msg']
+    assert (src / 'a.jpeg').read_bytes() == before
+
+
+@pytest.mark.parametrize('fmt,suffix,expected', [('png', None, 'a.png'), ('webp', None, 'a.webp'),
+                                                 ('jpeg', '.jpg', 'a.jpg'), ('jpeg', '', 'a')])
+def test_suffix(tmp_path, fmt, suffix, expected):
+    (tmp_path / 'src').mkdir()
+    supplier_image(tmp_path / 'src' / 'a.tif')
+    result, dummy = run_job(str(tmp_path / 'src'), str(tmp_path / 'dest'), Spec(size=[30, 20], output_format=fmt), suffix=suffix)
+    assert os.path.basename(result['results'][0]['dest']) == expected
+    with Image.open(result['results'][0]['dest']) as out:
+        assert out.format == {'png': 'PNG', 'webp': 'WEBP', 'jpeg': 'JPEG'}[fmt]
+
+
+def test_bad_suffix(folders):
+    src, dest = folders
+    with pytest.raises(JobError, match='suffix'):
+        run_job(src, dest, SUPPLIER, suffix='/x.jpeg')
+
+
+# --- safety ----------------------------------------------------------------------------------------
+
+def test_stale_temporaries_from_a_killed_run_are_removed(folders):
+    src, dest = folders
+    os.makedirs(dest)
+    stale = [os.path.join(dest, n) for n in ('.001.jpeg.k1l2e3d4.tmp', '.%s.abcdefgh.tmp' % job.MANIFEST)]
+    for path in stale:
+        with open(path, 'wb') as handle:
+            handle.write(b'\xff\xd8 half a jpeg')
+    other = os.path.join(dest, '.somebody-else.tmp')
+    open(other, 'w').close()
+    run_job(src, dest, SUPPLIER)
+    assert not any(os.path.exists(path) for path in stale)
+    assert os.path.exists(other)
+
+
+def test_failed_write_leaves_old_output_and_no_temporary(folders, monkeypatch):
+    src, dest = folders
+    run_job(src, dest, SUPPLIER)
+    old = open(os.path.join(dest, '001.jpeg'), 'rb').read()
+
+    def broken_replace(*args):
+        raise OSError(errno.EIO, 'I/O error')
+
+    monkeypatch.setattr(job.os, 'replace', broken_replace)
+    result, dummy = run_job(src, dest, Spec(size=[30, 20]), workers=1)
+    assert result['counts']['failed'] == 3
+    assert open(os.path.join(dest, '001.jpeg'), 'rb').read() == old
+    assert not [n for n in os.listdir(dest) if n.endswith('.tmp')]
+
+
+KILL_SCRIPT = '''
+import sys
+sys.path.insert(0, sys.argv[3])
+from ansible_collections.storeops.shop.plugins.module_utils._images import Spec, run_job
+run_job(sys.argv[1], sys.argv[2], Spec(size=[150, 100]), workers=2)
+'''
+
+
+def test_kill_9_mid_run_leaves_no_partial_output_and_next_run_completes(tmp_path):
+    src, dest = tmp_path / 'src', tmp_path / 'dest'
+    src.mkdir()
+    for i in range(40):
+        supplier_image(src / ('%03d.tif' % i), (i * 6, 100, 200), size=(1500, 1000))
+    collections = os.path.abspath(os.path.join(os.path.dirname(job.__file__), '..', '..', '..', '..', '..'))
+    proc = subprocess.Popen([sys.executable, '-c', KILL_SCRIPT, str(src), str(dest), collections], start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if dest.is_dir() and len([n for n in os.listdir(str(dest)) if n.endswith('.jpeg')]) >= 3:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, 'the run finished before it could be killed'
+    os.killpg(proc.pid, signal.SIGKILL)  # the module and its workers, as kill -9 on the task
+    proc.wait()
+    for name in os.listdir(str(dest)):
+        if name.endswith('.jpeg'):
+            with Image.open(str(dest / name)) as out:
+                out.load()  # complete, decodable images only
+                assert out.size == (150, 100)
+    result, dummy = run_job(str(src), str(dest), Spec(size=[150, 100]), workers=2)
+    assert result['counts']['failed'] == 0 and result['counts']['total'] == 40
+    assert sorted(n for n in os.listdir(str(dest)) if not n.startswith('.')) == ['%03d.jpeg' % i for i in range(40)]
+    assert [n for n in os.listdir(str(dest)) if n.startswith('.')] == [job.MANIFEST]
+    final, dummy = run_job(str(src), str(dest), Spec(size=[150, 100]), workers=2)
+    assert not final['changed']
+
+
+def crash(tasks):
+    """Stands in for process_batch in a worker (module level: the pool pickles it by name)."""
+    os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+
+
+def crash_once(tasks):
+    try:
+        os.close(os.open(os.environ['CRASH_MARKER'], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return [job.process_file(task) for task in tasks]
+    return crash(tasks)
+
+
+def test_worker_that_always_crashes_is_reported_per_file(folders, monkeypatch):
+    src, dest = folders
+    monkeypatch.setattr(job, 'process_batch', crash)
+    result, dummy = run_job(src, dest, SUPPLIER, workers=2)
+    assert result['failed'] and result['counts']['failed'] == 3
+    assert all('worker process died (A process in the process pool was terminated abruptly' in error['msg']
+               for error in result['errors'])
+
+
+def test_worker_killed_once_is_retried(folders, monkeypatch, tmp_path):
+    src, dest = folders
+    monkeypatch.setenv('CRASH_MARKER', str(tmp_path / 'crashed-once'))
+    monkeypatch.setattr(job, 'process_batch', crash_once)
+    result, dummy = run_job(src, dest, SUPPLIER, workers=2)
+    assert not result['failed'], result['errors']
+    # A batch that finished writing before the pool broke loses its result; the retry then
+    # verifies that output as 'unchanged'. Every file is done either way.
+    assert result['counts']['converted'] + result['counts']['unchanged'] == 3
+    assert result['counts']['converted'] >= 1
+    assert sorted(os.listdir(dest)) == ['.convert_images.json', '001.jpeg', '002.jpeg', '003.jpeg']
+    assert (tmp_path / 'crashed-once').exists()
+
+
+def test_default_workers():
+    assert job.default_workers() >= 1
+
+
+def test_batches_cover_all_tasks():
+    tasks = list(range(1001))
+    batches = job._batches(tasks, 2)
+    assert [t for batch in batches for t in batch] == tasks
+    assert max(len(batch) for batch in batches) <= 16
+    assert job._batches(list(range(3)), 2) == [[0], [1], [2]]
+
+
+def test_source_truncated_while_mapped_in_a_worker(tmp_path, monkeypatch):
+    """Another process truncates a big source mid-conversion: SIGBUS in the worker, retried, reported."""
+    src, dest = tmp_path / 'src', tmp_path / 'dest'
+    src.mkdir()
+    victim = str(src / 'big.tif')
+    supplier_image(victim, size=(1500, 1000))  # 6 MB: memory-mapped by the workers
+    supplier_image(str(src / 'small.tif'))
+    marker = tmp_path / 'truncated'
+    real_plain_tiff = job_pipeline.plain_tiff
+
+    def truncate_first_time(data):
+        layout = real_plain_tiff(data)
+        if len(data) > 4 * 1024 * 1024 and not marker.exists():
+            marker.write_text('x')
+            os.truncate(victim, 4096)  # the mapped pages are gone: touching them is SIGBUS
+        return layout
+
+    monkeypatch.setattr(job_pipeline, 'plain_tiff', truncate_first_time)
+    was_enabled = faulthandler.is_enabled()
+    faulthandler.disable()  # the worker's SIGBUS is expected: no "Fatal Python error" dump
+    try:
+        result, dummy = run_job(str(src), str(dest), SUPPLIER, workers=2)
+    finally:
+        if was_enabled:
+            faulthandler.enable()
+    # small.tif may have been written by the crashed worker's batch before the SIGBUS; the
+    # retry then finds its output complete and verified ('unchanged'). Either way it is done.
+    assert actions(result)['big.tif'] == 'failed'
+    assert actions(result)['small.tif'] in ('converted', 'unchanged')
+    assert (dest / 'small.jpeg').is_file()
+    assert 'truncated' in result['errors'][0]['msg'] or 'not an image' in result['errors'][0]['msg']
+    assert marker.exists()
