@@ -1,23 +1,61 @@
 #!/usr/bin/env bash
-# `make demo`: provisions the running lab with the collection, runs the jobs on sample
-# data and prints where to look. The lab stays up for you to explore; `make lab-down`
-# removes it.
+# `make demo`: provisions the running lab with the collection's roles, runs the store's jobs
+# (supplier delivery, reviews, monthly sales report) on sample data against it, and prints
+# where to look. The lab stays up for you to explore; `make lab-down` removes it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
 start=$SECONDS
-ansible-playbook storeops.shop.site -i inventories/lab
-python3 - <<'PY'
-import yaml
-inv = yaml.safe_load(open('inventories/lab/hosts.yml'))
-hosts = {n: v['ansible_host'] for n, v in inv['all']['hosts'].items() if 'ansible_host' in v}
-print('\n=== storeops.shop demo: what is running')
-for name, addr in sorted(hosts.items()):
-    print(f'  {name:<8} {addr:<15} ssh -i /var/lib/storeops-lab/ssh/id_ed25519 root@{addr}')
-print('\n  inventory:   inventories/lab/hosts.yml')
-print('  run again:   .venv/bin/ansible-playbook storeops.shop.site -i inventories/lab')
-print('  a host:      python3 tests/lab/lab.py exec web -- systemctl status')
-print('  clean up:    make lab-down')
-PY
+work="$root/build/demo"
+mkdir -p "$work" && chmod 700 "$work"
+inv=inventories/lab
+host() { python3 -c "import yaml,sys; print(yaml.safe_load(open('$inv/hosts.yml'))['all']['hosts'][sys.argv[1]]['ansible_host'])" "$1"; }
+web=$(host web); mail=$(host mail)
+
+echo "=== 1/4 provision: webserver role on web, mailstack role on mail"
+ansible-playbook storeops.shop.site -i "$inv" -e @tests/demo/lab-vars.yml
+
+echo "=== 2/4 sample data (supplier TIFFs, descriptions, reviews, car sales) in $work"
+python tests/demo/make_sample_data.py "$work"
+# The site's token and the lab's CA files, kept in a 0600 file, never on a command line.
+python3 tests/lab/lab.py exec web -- cat /etc/storeops/catalog-tls.crt > "$work/catalog-ca.crt"
+python3 tests/lab/lab.py exec mail -- cat /etc/ssl/storeops-mail/mail.crt > "$work/mail-ca.crt"
+( umask 077; printf 'storeops_catalog_token: "%s"\n' "$(python3 tests/lab/lab.py exec web -- cat /etc/storeops/catalog-api-token)" > "$work/secrets.yml" )
+cat > "$work/vars.yml" <<VARS
+storeops_catalog_url: https://$web
+storeops_catalog_ca_path: $work/catalog-ca.crt
+storeops_supplier_dir: $work/supplier-data
+storeops_reviews_dir: $work/reviews
+storeops_sales_json: $work/car_sales.json
+storeops_report_dir: $work/reports
+storeops_mail_host: $mail
+storeops_mail_ca_path: $work/mail-ca.crt
+storeops_mail_to: [user@example.com]
+VARS
+
+echo "=== 3/4 the store's jobs"
+for job in catalog_update reviews sales_report; do
+  ansible-playbook "storeops.shop.$job" -i "$inv" -e @"$work/vars.yml" -e @"$work/secrets.yml"
+done
+
+echo "=== 4/4 a look through a real browser"
+python tests/browser/browser_check.py storefront "https://$web/" --expect Apple --screenshot "$work/storefront.png" || true
+MAIL_PASSWORD=lab-only-Passw0rd python tests/browser/browser_check.py roundcube "https://$mail/" --user user \
+  --password-env MAIL_PASSWORD --expect "Sales summary for last month" --screenshot "$work/webmail.png" || true
+
+cat <<SUMMARY
+
+=== storeops.shop demo: what is running and where to look
+  store front      https://$web/            (self-signed: CA in $work/catalog-ca.crt)
+  catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token in $work/secrets.yml)
+  webmail          https://$mail/           user / lab-only-Passw0rd  (the two report mails are in the inbox)
+  reports          $work/reports/processed.pdf  $work/reports/cars.pdf
+  converted images $work/supplier-data/images/*.jpeg
+  screenshots      $work/storefront.png  $work/webmail.png
+  hosts            $(python3 tests/lab/lab.py status | tr '\n' ';' | sed 's/;$//')
+  ssh              ssh -i /var/lib/storeops-lab/ssh/id_ed25519 root@$web
+  run again        make demo   (everything is idempotent: changed=0, no duplicate products or mails)
+  clean up         make lab-down
+SUMMARY
 echo "demo finished in $((SECONDS - start)) s (after lab-up)"
