@@ -144,6 +144,17 @@ class _Run(object):
 # --- products and images ----------------------------------------------------------------
 
 
+def _parse_folder(parse, folder, run):
+    """Parse a folder with ``parse``; its bad files go to ``run.errors``, good items are returned."""
+    try:
+        items, errors = parse(folder)
+    except ParseError as exc:
+        raise SyncError(str(exc))
+    run.errors.extend(error.to_dict() for error in errors)
+    run.total = len(items) + len(errors)
+    return items
+
+
 def _load_products(descriptions, images, image_suffix, run):
     """Parse the descriptions and pair each with its image; bad ones go to ``run.errors``."""
     if not os.path.isdir(descriptions):
@@ -152,12 +163,7 @@ def _load_products(descriptions, images, image_suffix, run):
         raise SyncError('images folder %s does not exist or is not a folder' % images)
     if not image_suffix:
         raise SyncError('image_suffix must not be empty (for example .jpeg)')
-    try:
-        products, errors = parse_descriptions(descriptions)
-    except ParseError as exc:
-        raise SyncError(str(exc))
-    run.errors.extend(error.to_dict() for error in errors)
-    run.total = len(products) + len(errors)
+    products = _parse_folder(parse_descriptions, descriptions, run)
     items = []
     names = {}
     for product in products:
@@ -353,12 +359,7 @@ def review_key(record):
 def _load_reviews(src, run):
     if not os.path.isdir(src):
         raise SyncError('src folder %s does not exist or is not a folder' % src)
-    try:
-        reviews, errors = parse_reviews(src)
-    except ParseError as exc:
-        raise SyncError(str(exc))
-    run.errors.extend(error.to_dict() for error in errors)
-    run.total = len(reviews) + len(errors)
+    reviews = _parse_folder(parse_reviews, src, run)
     items = []
     seen = {}
     for review in reviews:
