@@ -86,7 +86,7 @@ test: deps venv
 demo: deps venv lab-up
 	tests/demo.sh
 
-bench: venv
+bench: deps venv lab-up
 	bench/run.sh
 
 build: venv

@@ -12,7 +12,10 @@ average before/after (wrk, nginx and gunicorn share this machine's cores) and th
 (>= 1,000 req/s, p99 < 30 ms on /fruits/ and /): ``--check`` exits 1 on a miss.
 
     .venv/bin/python bench/bench_catalog_site.py [--duration 5] [--products 1000] [--check]
-    make bench        # bench/run.sh runs every bench/bench_*.py; about 30 s (+ the top-up)
+    make bench        # brings the lab up; bench/run.sh runs every bench/bench_*.py; about 30 s (+ the top-up)
+
+Without --url it uses the lab (``make lab-up``) and provisions its host ``web`` with
+``storeops.shop.site`` first if the site is not deployed there yet.
 """
 
 from __future__ import annotations
@@ -55,6 +58,24 @@ def lab_read(path: str) -> str:
     return result.stdout
 
 
+def ensure_deployed() -> None:
+    """Provision the lab host ``web`` with ``storeops.shop.site`` unless the site is there
+    already (its certificate exists), so ``make bench`` works on a fresh lab."""
+    probe = subprocess.run([sys.executable, LAB, 'exec', 'web', '--', 'test', '-s', CA_FILE],
+                           capture_output=True, text=True, timeout=60, check=False)
+    if probe.returncode == 0:
+        return
+    print('the lab host web has no catalog site yet: provisioning it with storeops.shop.site (1-2 min)', flush=True)
+    command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'site.yml'),
+               '-i', INVENTORY, '--limit', 'web']
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        sys.exit('provisioning the lab host web took more than 900 s')
+    if result.returncode != 0:
+        sys.exit('provisioning the lab host web failed (%s):\n%s' % (' '.join(command), result.stdout[-3000:]))
+
+
 def default_url() -> str:
     try:
         with open(INVENTORY) as handle:
@@ -78,7 +99,7 @@ def small_jpeg() -> bytes:
     return out.getvalue()
 
 
-def pick_image(session: requests.Session, base: str, products: list) -> str:
+def pick_image(session: requests.Session, base: str, products: list, auth: dict) -> str:
     """An image name that /media/images/ serves: one already used (at most 5 probed), else
     upload one small JPEG once. (image_name is only checked for being a plain file name, not
     for existing, but a store front full of broken images would not be a fair page.)"""
@@ -94,7 +115,7 @@ def pick_image(session: requests.Session, base: str, products: list) -> str:
             return name
     if session.head('%s/media/images/%s' % (base, BENCH_IMAGE), timeout=10).status_code != 200:
         response = session.post(base + '/upload/', files={'file': (BENCH_IMAGE, small_jpeg(), 'image/jpeg')},
-                                timeout=30)
+                                headers=auth, timeout=30)
         if response.status_code not in (200, 201):
             sys.exit('POST /upload/ answered %d: %s' % (response.status_code, response.text[:300]))
         print('uploaded /media/images/%s (%s)' % (BENCH_IMAGE, response.json().get('result')), flush=True)
@@ -111,8 +132,8 @@ def ensure_products(session: requests.Session, base: str, token: str, wanted: in
     print('products on the site: %d (wanted >= %d): creating %d' % (count, wanted, missing), flush=True)
     if not missing:
         return count
-    image = pick_image(session, base, products)
     auth = {'Authorization': 'Token ' + token}
+    image = pick_image(session, base, products, auth)
     created = 0
     start = time.monotonic()
     for i in range(1, wanted + 1):  # bounded: at most `wanted` POSTs
@@ -192,6 +213,8 @@ def main(argv=None) -> int:
     if not shutil.which('wrk'):
         sys.exit('wrk is not installed (apt-get install wrk)')
     base = (args.url or default_url()).rstrip('/')
+    if not args.url:
+        ensure_deployed()
     if urlsplit(base).scheme != 'https':
         parser.error('--url must be https:// (the benchmark goes through nginx over TLS)')
 
