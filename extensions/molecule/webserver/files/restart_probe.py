@@ -12,7 +12,8 @@ and the client stops by itself 2 s after the restart has returned.
 Prints one JSON line: requests in all, those sent or answered while the restart ran (and in
 the second after it, while the new workers load the site), the slowest one (a request that
 waited in the socket for the new workers), the failures (status other than 200, or a
-connection error) with their first messages, and gunicorn's main PID before and after.
+connection error) with their first messages, and gunicorn's main PID before and after; on a
+failure or a restart slower than 10 s, also the service's last 40 journal lines.
 
     python3 restart_probe.py --host web --ca /etc/storeops/catalog-tls.crt [--unit storeops-catalog.service]
 """
@@ -75,7 +76,7 @@ def main():
     stop.set()
     thread.join(35)
     failures = [entry for entry in log if entry[2] != 200]
-    print(json.dumps({
+    report = {
         'requests': len(log),
         # sent or answered while systemd restarted the service or the new workers loaded the app
         'during_restart': sum(1 for sent, done, _s, _e in log if done >= restart_start and sent <= restart_end + 1),
@@ -85,7 +86,12 @@ def main():
         'first_failures': ['%s %s' % (status, error) for _s, _d, status, error in failures[:5]],
         'main_pid_before': before,
         'main_pid_after': main_pid(args.unit),
-    }))
+    }
+    if failures or report['restart_seconds'] > 10:  # what the service said, to tell why
+        report['journal'] = subprocess.run(
+            ['journalctl', '--unit', args.unit, '--no-pager', '--lines', '40', '--output', 'short-precise'],
+            capture_output=True, text=True, check=False).stdout.splitlines()
+    print(json.dumps(report))
 
 
 if __name__ == '__main__':
