@@ -4,8 +4,8 @@
 """Restart gunicorn while a client keeps reading the site, and count what failed.
 
 Runs on the web host with its own python3 (standard library only). One thread sends
-``GET /healthz`` one request after another over HTTPS to 127.0.0.1 (the site's certificate,
-checked against the host name given); the main thread restarts the service once the
+``GET /healthz`` one request after another over HTTPS to 127.0.0.1 (the chain checked
+against the site's certificate, --host sent as Host); the main thread restarts the service once the
 client is under way. Bounded: at most --max-requests requests and --max-seconds seconds,
 and the client stops by itself 2 s after the restart has returned.
 
