@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Debian packages the lab, the tests and the demo need on this machine.
 APT_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client rsync \
-	python3-venv poppler-utils chromium chromium-driver wrk curl ca-certificates
+	python3-venv poppler-utils chromium chromium-driver wrk curl ca-certificates shellcheck
 LAB := $(PYTHON) tests/lab/lab.py
 
 .PHONY: help venv deps check lint sanity units lab-up lab-down lab-status molecule integration lab-tests test demo bench build changelog clean
@@ -53,7 +53,7 @@ lint: venv
 	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee --output-filename Containerfile >/dev/null
 	@echo "execution-environment.yml: valid (build context in build/ee)"
 
-sanity: venv
+sanity: deps venv
 	tests/sanity/run.sh
 
 units: venv

@@ -4,7 +4,7 @@
 # stop the others, so one run reports everything; the exit code is non-zero if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 passed=0 failed=0 failures=()
 stage() {
   local name=$1; shift

@@ -19,6 +19,11 @@ cd "$dest"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 "$bin/ansible-test" sanity --venv --python 3.11 --color no "$@" 2>&1 | tee "$log"
+# A test whose tool is missing is skipped with a warning: that is a failure, not a pass.
+if grep -q 'Required program ".*" not found' "$log"; then
+  echo "ansible-test sanity skipped a test for a missing program (see the warning above; make deps installs it)" >&2
+  exit 1
+fi
 # A run that tested nothing while there is code to test is a failure, not a pass.
 if grep -q "All targets skipped" "$log" && [ -n "$(cd "$root" && git ls-files 'plugins/*.py')" ]; then
   echo "ansible-test sanity skipped every target although plugins/ has code" >&2
