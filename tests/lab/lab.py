@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import glob
 import hashlib
 import ipaddress
 import json
@@ -39,13 +40,22 @@ import sys
 import tempfile
 import time
 
-PREFIX = 'solab'
+# LAB_PREFIX runs a second, separate lab beside the default one (other names, bridge, nft
+# table, state directory and, unless LAB_SUBNET says otherwise, subnet): for working on two
+# checkouts at once. The default lab is what `make test` and `make demo` use.
+DEFAULT_PREFIX = 'solab'
+PREFIX = os.environ.get('LAB_PREFIX') or DEFAULT_PREFIX
+if not re.match(r'^[a-z]{2,5}$', PREFIX):
+    raise SystemExit('lab: LAB_PREFIX %r: use 2-5 lowercase letters (link names are limited to 15 characters)' % PREFIX)
+_OWN = PREFIX == DEFAULT_PREFIX
 BRIDGE = PREFIX + '0'
-NFT_TABLE = 'storeops_lab'
-SUBNET = ipaddress.ip_network(os.environ.get('LAB_SUBNET', '10.213.77.0/24'))
+NFT_TABLE = 'storeops_lab' if _OWN else 'storeops_lab_' + PREFIX
+SUBNET = ipaddress.ip_network(os.environ.get('LAB_SUBNET') or (
+    '10.213.77.0/24' if _OWN else '10.213.%d.0/24' % (78 + int(hashlib.sha256(PREFIX.encode()).hexdigest(), 16) % 170)))
 DEFAULT_HOSTS = ('web', 'mail', 'monitor')
 CACHE_DIR = os.environ.get('LAB_CACHE_DIR', '/var/cache/storeops-lab')
-STATE_DIR = os.environ.get('LAB_STATE_DIR', '/var/lib/storeops-lab')
+STATE_ROOT = '/var/lib/storeops-lab'
+STATE_DIR = os.environ.get('LAB_STATE_DIR') or (STATE_ROOT if _OWN else '%s-%s' % (STATE_ROOT, PREFIX))
 STATE_FILE = os.path.join(STATE_DIR, 'state.json')
 SSH_DIR = os.path.join(STATE_DIR, 'ssh')
 HOSTS_DIR = os.path.join(STATE_DIR, 'hosts')
@@ -512,11 +522,11 @@ def teardown(state):
             if ns.startswith(PREFIX + '-'):
                 run(['ip', 'netns', 'del', ns], quiet=True)
     links = run(['ip', '-o', 'link', 'show'], capture=True).stdout
-    for match in re.finditer(r'^\d+: (%s[-0-9a-z]*)[@:]' % PREFIX, links, re.M):
+    for match in re.finditer(r'^\d+: (%s(?:0|-[0-9a-z]+))[@:]' % PREFIX, links, re.M):
         run(['ip', 'link', 'del', match.group(1)], quiet=True)
     if run(['nft', 'list', 'table', 'inet', NFT_TABLE], quiet=True).returncode == 0:
         run(['nft', 'delete', 'table', 'inet', NFT_TABLE])
-    if state.get('ip_forward_before') is not None:
+    if state.get('ip_forward_before') is not None and not hand_over_ip_forward(state['ip_forward_before']):
         with open('/proc/sys/net/ipv4/ip_forward', 'w', encoding='utf-8') as handle:
             handle.write(state['ip_forward_before'] + '\n')
     # Mounts nspawn may have left (it mounts in its own namespace; this is a safety net).
@@ -532,6 +542,27 @@ def teardown(state):
         os.unlink(STATE_FILE)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(INVENTORY_DIR, 'hosts.yml'))
+
+
+def hand_over_ip_forward(value):
+    """If another lab (another LAB_PREFIX) is still up, it needs forwarding: give it the value to
+    restore when it goes down, and leave forwarding on. True when handed over."""
+    for other in sorted(glob.glob(STATE_ROOT + '*/state.json')):
+        if os.path.dirname(other) == STATE_DIR:
+            continue
+        try:
+            with open(other, encoding='utf-8') as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if data.get('hosts'):
+            data['ip_forward_before'] = value
+            tmp = other + '.tmp'
+            with open(tmp, 'w', encoding='utf-8') as handle:
+                json.dump(data, handle, indent=2, sort_keys=True)
+            os.replace(tmp, other)
+            return True
+    return False
 
 
 def down():
