@@ -44,8 +44,14 @@ attributes:
         sizes, and the plain-text body. The HTML body and the attachments' contents are not shown.
   platform:
     platforms: posix
+  idempotent:
+    support: full
+    details:
+      - With the same content (or O(idempotency_key)) and O(state_dir), a message is sent once; later runs report no change.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - storeops.shop.attributes.idempotent
+  - storeops.shop.job_errors
 options:
   sender:
     description:
@@ -314,12 +320,15 @@ smtp_code:
   returned: failure, when the server answered with an error
   type: int
   sample: 535
-attachment_errors:
-  description: Every attachment problem found (missing, not a regular file, unreadable, too big), one line each.
-  returned: failure, when attachments could not be used
+errors:
+  description:
+    - Why the message was not sent, one entry per problem, in the collection's failure shape (see the notes). Each
+      attachment problem (missing, not a regular file, unreadable, too big, a control character in its name) is an entry
+      with C(file) and C(field=attachments); a bad address or subject names the option in C(field). Empty on success.
+  returned: always
   type: list
-  elements: str
-  sample: ['/tmp/processed.pdf: no such file']
+  elements: dict
+  sample: [{file: /tmp/processed.pdf, line: null, field: attachments, message: no such file}]
 refused_recipients:
   description: The recipients the server refused, each with its code and reply. Nothing was sent to anybody.
   returned: failure, when the server refused recipients
@@ -327,18 +336,11 @@ refused_recipients:
   sample: {"nobody@example.com": {"code": 550, "message": "5.1.1 <nobody@example.com>: Recipient address rejected"}}
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.formatters import human_to_bytes
 
-from ansible_collections.storeops.shop.plugins.module_utils._mail import (
-    DEFAULT_TIMEOUT,
-    SECURITY_CHOICES,
-    Connection,
-    MailError,
-    run,
-)
+from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
+from ansible_collections.storeops.shop.plugins.module_utils._send_mail import send_mail
+from ansible_collections.storeops.shop.plugins.module_utils._smtp import DEFAULT_TIMEOUT, SECURITY_CHOICES
 
 
 def main():
@@ -369,31 +371,7 @@ def main():
         required_by=dict(password=('username',)),
         supports_check_mode=True,
     )
-    params = module.params
-    try:
-        max_size = human_to_bytes(params['max_attachment_size'])
-    except ValueError as exc:
-        module.fail_json(msg='max_attachment_size: %s' % exc)
-    if max_size < 0:
-        module.fail_json(msg='max_attachment_size must not be negative')
-
-    try:
-        conn = Connection(host=params['smtp_host'], port=params['smtp_port'], security=params['security'],
-                          username=params['username'], password=params['password'], timeout=params['timeout'],
-                          validate_certs=params['validate_certs'], ca_path=params['ca_path'])
-        result, warnings = run(
-            dict(sender=params['sender'], to=params['to'], cc=params['cc'], bcc=params['bcc'], reply_to=params['reply_to'],
-                 subject=params['subject'], body=params['body'], html_body=params['html_body'], attachments=params['attachments']),
-            conn, state_dir=params['state_dir'], idempotency_key=params['idempotency_key'], max_attachment_size=max_size,
-            check_mode=module.check_mode, diff=module._diff)
-    except MailError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    except Exception as exc:  # pragma: no cover - a bug: report it with its traceback
-        module.fail_json(msg='unexpected error: %s' % exc, exception=traceback.format_exc())
-
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(module, send_mail)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Tests for _mail: message building offline, sending against real SMTP servers on 127.0.0.1.
+"""Tests for the mail code (_mail_message, _smtp, _sent_mail, the job _send_mail): message building offline, sending against real SMTP servers on 127.0.0.1.
 
 The servers are aiosmtpd instances in this process (plain, STARTTLS, SMTPS, with AUTH),
 with a handler that keeps every message's raw bytes. Faults are real too: a port where
@@ -26,11 +26,12 @@ import time
 import zlib
 
 import pytest
+from aiosmtpd import controller as aiosmtpd_controller
+from aiosmtpd import smtp as aiosmtpd_smtp
 
-from ansible_collections.storeops.shop.plugins.module_utils import _mail
+from ansible_collections.storeops.shop.plugins.module_utils import _mail_message, _send_mail, _sent_mail, _smtp
+from ansible_collections.storeops.shop.plugins.module_utils._job import JobError
 
-aiosmtpd_controller = pytest.importorskip('aiosmtpd.controller')
-aiosmtpd_smtp = pytest.importorskip('aiosmtpd.smtp')
 
 SENDER = 'automation@example.com'
 USER = 'student@example.com'
@@ -153,10 +154,19 @@ def make_args(tmp_path, **overrides):
     return args
 
 
+def send(args, port, state_dir, check_mode=False, diff=False, idempotency_key=None, max_attachment_size='20MB', **conn):
+    """Run the job with the module's options (defaults as the argument spec gives them)."""
+    options = dict(cc=[], bcc=[], reply_to=[], body='', html_body=None, attachments=[], smtp_host='127.0.0.1',
+                   smtp_port=port, security=None, username=None, password=None, timeout=5, validate_certs=True,
+                   ca_path=None, idempotency_key=idempotency_key, state_dir=state_dir,
+                   max_attachment_size=str(max_attachment_size))
+    options.update(args)
+    options.update(conn)
+    return _send_mail.send_mail(options, check_mode=check_mode, diff=diff)
+
+
 def run(tmp_path, port, args=None, check_mode=False, diff=False, **conn):
-    conn.setdefault('timeout', 5)
-    return _mail.run(args or make_args(tmp_path), _mail.Connection(host='127.0.0.1', port=port, **conn),
-                     state_dir=str(tmp_path / 'state'), check_mode=check_mode, diff=diff)
+    return send(args or make_args(tmp_path), port, str(tmp_path / 'state'), check_mode=check_mode, diff=diff, **conn)
 
 
 def state_files(tmp_path):
@@ -187,21 +197,21 @@ def state_files(tmp_path):
     ('blob.xyz123', b'\x00\x01\x02\xfe\xff' + os.urandom(64), 'application/octet-stream'),  # unknowable: only then
 ])
 def test_detect_mime_type(filename, data, expected):
-    assert _mail.detect_mime_type(filename, data) == expected
+    assert _mail_message.detect_mime_type(filename, data) == expected
 
 
 def test_text_mentioning_pdf_header_stays_text():
     data = b'How to spot a PDF: it starts with %PDF-1.7\n'
-    assert _mail.detect_mime_type('howto.txt', data) == 'text/plain'
+    assert _mail_message.detect_mime_type('howto.txt', data) == 'text/plain'
     # ... also when the first KiB, where the PDF header is looked for, ends inside a UTF-8 character.
     head = b'About %PDF- headers: '
     data = head + b'x' * (1023 - len(head)) + 'ü and more text'.encode('utf-8')
     assert data[1023:1024] == b'\xc3'
-    assert _mail.detect_mime_type('howto', data) == 'text/plain'
+    assert _mail_message.detect_mime_type('howto', data) == 'text/plain'
 
 
 def test_pdf_after_a_little_junk():
-    assert _mail.detect_mime_type('scan', b'\x00\x00junk\r\n' + PDF) == 'application/pdf'
+    assert _mail_message.detect_mime_type('scan', b'\x00\x00junk\r\n' + PDF) == 'application/pdf'
 
 
 # --- message building ------------------------------------------------------------------
@@ -209,13 +219,13 @@ def test_pdf_after_a_little_junk():
 
 def build(tmp_path, **overrides):
     spec = make_spec(tmp_path, **overrides)
-    return spec, _mail.build_message(spec)
+    return spec, _mail_message.build_message(spec)
 
 
 def make_spec(tmp_path, **overrides):
     args = make_args(tmp_path, **overrides)
-    args['attachments'] = _mail.read_attachments(args['attachments'])
-    return _mail.Spec(**args)
+    args['attachments'] = _mail_message.read_attachments(args['attachments'])
+    return _mail_message.Spec(**args)
 
 
 def test_message_headers_and_non_ascii_round_trip(tmp_path):
@@ -223,7 +233,7 @@ def test_message_headers_and_non_ascii_round_trip(tmp_path):
     spec, msg = build(tmp_path, sender='Jörg Müller <automation@example.com>', subject=subject,
                       to=['"Doe, John" <john@example.com>', 'Zoë <zoe@example.com>'], cc=['boss@example.com'],
                       bcc=['audit@example.com'], reply_to=['Sales <sales@example.com>'], body='Grüße,\nthe robot\n')
-    raw = _mail.serialize(msg)
+    raw = _mail_message.serialize(msg)
     assert max(raw) < 128, 'the message must be 7-bit clean'
     assert b'\r\n' in raw
     parsed = parse(raw)
@@ -255,7 +265,7 @@ def test_html_alternative_and_attachments(tmp_path):
     (tmp_path / 'Bericht für März.pdf').write_bytes(PDF)
     paths = [str(tmp_path / name) for name in ('Bericht für März.pdf', 'chart.png', 'notes.txt')]
     spec, msg = build(tmp_path, html_body='<p>All fruits are <b>uploaded</b>.</p>', attachments=paths)
-    parsed = parse(_mail.serialize(msg))
+    parsed = parse(_mail_message.serialize(msg))
     assert parsed.get_content_type() == 'multipart/mixed'
     assert parsed.get_body(('html',)).get_content().strip() == '<p>All fruits are <b>uploaded</b>.</p>'
     assert parsed.get_body(('plain',)).get_content().startswith('All fruits')
@@ -269,7 +279,7 @@ def test_html_alternative_and_attachments(tmp_path):
 
 def test_idempotency_key(tmp_path):
     def key(**overrides):
-        return _mail.compute_key(make_spec(tmp_path, **overrides))
+        return _mail_message.compute_key(make_spec(tmp_path, **overrides))
 
     base = key(to=['a@example.com', 'b@example.com'])
     assert base == key(to=['b@example.com', 'a@example.com']), 'recipient order does not matter'
@@ -289,27 +299,57 @@ def test_idempotency_key(tmp_path):
     ('to', ['bad@'], 'not a valid mail address'),
     ('cc', ['x@example.com\nBcc: victim@example.com'], 'line break'),
     ('subject', 'Hello\nBcc: victim@example.com', 'single line'),
+    ('to', ['foo@'], 'the domain after @ is missing'),
+    ('to', ['"x"@'], 'the domain after @ is missing'),
+    ('to', ['@example.com'], 'the user before @ is missing'),
+    ('to', ['nobody'], 'there is no @'),
 ])
 def test_invalid_input(tmp_path, field, value, fragment):
-    with pytest.raises(_mail.MailError, match=fragment):
+    with pytest.raises(_mail_message.MailError, match=fragment):
         build(tmp_path, **{field: value})
 
 
+@pytest.mark.parametrize('char', ['\u2028', '\u2029', '\x85', '\v', '\f', '\x1c', '\r'])
+def test_subject_with_any_line_break_is_refused_naming_the_field(tmp_path, char):
+    with pytest.raises(_mail_message.MailError) as caught:
+        build(tmp_path, subject='Hello%sBcc: victim@example.com' % char)
+    assert caught.value.field == 'subject'
+    assert 'line break (U+%04X)' % ord(char) in caught.value.reason
+
+
+def test_subject_with_a_control_character_is_refused(tmp_path):
+    with pytest.raises(_mail_message.MailError, match='control character U\\+0007') as caught:
+        build(tmp_path, subject='bell\x07')
+    assert caught.value.field == 'subject'
+
+
+def test_attachment_name_with_a_newline_is_refused_before_connecting(tmp_path):
+    odd = tmp_path / 'report\nBcc: x.pdf'
+    odd.write_bytes(PDF)
+    with silent_listener() as listener:
+        with pytest.raises(JobError) as caught:
+            send(make_args(tmp_path, attachments=[str(odd)]), listener.getsockname()[1], str(tmp_path / 'state'))
+        assert nobody_connected(listener)
+    assert caught.value.errors == [{'file': str(odd), 'line': None, 'field': 'attachments',
+                                    'message': 'the file name contains a line break (U+000A); it must be a single line: '
+                                               'rename the file'}]
+
+
 def test_no_recipients(tmp_path):
-    with pytest.raises(_mail.MailError, match='no recipients'):
+    with pytest.raises(_mail_message.MailError, match='no recipients'):
         build(tmp_path, to=[])
 
 
 def test_default_state_dir():
-    assert _mail.default_state_dir(euid=0) == '/var/lib/storeops-shop/sent-mail'
-    assert _mail.default_state_dir(euid=1000) == os.path.expanduser('~/.ansible/storeops_shop/sent_mail')
+    assert _sent_mail.default_state_dir(euid=0) == '/var/lib/storeops-shop/sent-mail'
+    assert _sent_mail.default_state_dir(euid=1000) == os.path.expanduser('~/.ansible/storeops_shop/sent_mail')
 
 
 def test_default_ports():
-    assert _mail.Connection(security='tls').port == 465
-    assert _mail.Connection(security='starttls').port == 25
-    assert _mail.Connection().port == 25
-    assert _mail.Connection(security='none', port=2525).port == 2525
+    assert _smtp.Connection(security='tls').port == 465
+    assert _smtp.Connection(security='starttls').port == 25
+    assert _smtp.Connection().port == 25
+    assert _smtp.Connection(security='none', port=2525).port == 2525
 
 
 # --- failures found before connecting ------------------------------------------------
@@ -320,15 +360,15 @@ def test_attachment_problems_fail_before_connecting(tmp_path):
     big.write_bytes(b'\x00' * 2048)
     args = make_args(tmp_path, attachments=[str(tmp_path / 'missing.pdf'), str(big), str(tmp_path)])
     with silent_listener() as listener:
-        with pytest.raises(_mail.MailError) as caught:
-            _mail.run(args, _mail.Connection(host='127.0.0.1', port=listener.getsockname()[1], timeout=2),
-                      state_dir=str(tmp_path / 'state'), max_attachment_size=1024)
+        with pytest.raises(JobError) as caught:
+            send(args, listener.getsockname()[1], str(tmp_path / 'state'), max_attachment_size=1024, timeout=2)
         assert nobody_connected(listener)
     message = caught.value.msg
-    assert 'missing.pdf: no such file' in message
-    assert 'big.bin: 2.0 KiB is over max_attachment_size (1.0 KiB)' in message
+    assert 'missing.pdf (attachments): no such file' in message
+    assert 'big.bin (attachments): 2.0 KiB is over max_attachment_size (1.0 KiB)' in message
     assert 'not a regular file' in message
-    assert len(caught.value.details['attachment_errors']) == 3
+    assert [(e['field'], os.path.basename(e['file'])) for e in caught.value.errors] == [
+        ('attachments', 'missing.pdf'), ('attachments', 'big.bin'), ('attachments', tmp_path.name)]
     assert state_files(tmp_path) == []
 
 
@@ -349,9 +389,8 @@ def test_check_mode_connects_to_nothing_and_writes_nothing(tmp_path):
 def test_state_dir_that_cannot_be_created_fails_before_sending(tmp_path):
     (tmp_path / 'afile').write_text('x')
     with smtp_server() as (handler, port):
-        with pytest.raises(_mail.MailError, match='cannot create state_dir'):
-            _mail.run(make_args(tmp_path), _mail.Connection(host='127.0.0.1', port=port, timeout=5),
-                      state_dir=str(tmp_path / 'afile' / 'state'))
+        with pytest.raises(JobError, match='cannot create state_dir'):
+            send(make_args(tmp_path), port, str(tmp_path / 'afile' / 'state'))
     assert handler.messages == []
 
 
@@ -415,8 +454,7 @@ def test_custom_key_sends_same_content_again_and_changed_content_is_new(tmp_path
         assert second['sent']
         state_dir = str(tmp_path / 'state')
         for dummy_run in range(2):
-            result, dummy = _mail.run(make_args(tmp_path), _mail.Connection(host='127.0.0.1', port=port, timeout=5),
-                                      state_dir=state_dir, idempotency_key='alert-2024-05-31')
+            result, dummy = send(make_args(tmp_path), port, state_dir, idempotency_key='alert-2024-05-31')
         assert result['idempotency_key'] == 'alert-2024-05-31' and not result['changed']
         assert len(handler.messages) == 3
 
@@ -425,7 +463,7 @@ def test_refused_recipient_sends_to_nobody_records_nothing_and_rerun_sends_once(
     args = make_args(tmp_path, to=[USER, 'nobody@example.com'])
     with smtp_server() as (handler, port):
         handler.refuse.add('nobody@example.com')
-        with pytest.raises(_mail.MailError) as caught:
+        with pytest.raises(JobError) as caught:
             run(tmp_path, port, args=args)
         assert handler.messages == []
         assert state_files(tmp_path) == []
@@ -446,7 +484,7 @@ def test_refused_recipient_sends_to_nobody_records_nothing_and_rerun_sends_once(
 def test_message_refused_at_data_records_nothing(tmp_path):
     with smtp_server() as (handler, port):
         handler.refuse_data = '554 5.7.1 Message rejected: spam'
-        with pytest.raises(_mail.MailError, match='refused the message: 554 5.7.1 Message rejected: spam'):
+        with pytest.raises(JobError, match='refused the message: 554 5.7.1 Message rejected: spam'):
             run(tmp_path, port)
     assert state_files(tmp_path) == []
 
@@ -454,7 +492,7 @@ def test_message_refused_at_data_records_nothing(tmp_path):
 def test_server_size_limit_checked_before_sending(tmp_path):
     (tmp_path / 'big.bin').write_bytes(os.urandom(8000))
     with smtp_server(data_size_limit=4000) as (handler, port):
-        with pytest.raises(_mail.MailError, match='accepts at most 3.9 KiB'):
+        with pytest.raises(JobError, match='accepts at most 3.9 KiB'):
             run(tmp_path, port, args=make_args(tmp_path, attachments=[str(tmp_path / 'big.bin')]))
         assert handler.messages == []
     assert state_files(tmp_path) == []
@@ -462,7 +500,7 @@ def test_server_size_limit_checked_before_sending(tmp_path):
 
 def test_connection_refused(tmp_path):
     port = free_port()  # nothing listens there
-    with pytest.raises(_mail.MailError, match='connection to 127.0.0.1:%d refused' % port):
+    with pytest.raises(JobError, match='connection to 127.0.0.1:%d refused' % port):
         run(tmp_path, port)
     assert state_files(tmp_path) == []
 
@@ -470,7 +508,7 @@ def test_connection_refused(tmp_path):
 def test_timeout_on_a_server_that_never_answers(tmp_path):
     with silent_listener() as listener:
         started = time.monotonic()
-        with pytest.raises(_mail.MailError, match='timed out after 1s connecting to 127.0.0.1'):
+        with pytest.raises(JobError, match='timed out after 1s connecting to 127.0.0.1'):
             run(tmp_path, listener.getsockname()[1], timeout=1)
         assert time.monotonic() - started < 10
     assert state_files(tmp_path) == []
@@ -516,7 +554,7 @@ def test_concurrent_runs_send_once(tmp_path):
 def test_opportunistic_starttls_verifies_the_certificate(tmp_path, certificate):
     cert, context = certificate
     with smtp_server(tls_context=context) as (handler, port):
-        with pytest.raises(_mail.MailError) as caught:
+        with pytest.raises(JobError) as caught:
             run(tmp_path, port)  # self-signed, not trusted: never falls back to clear text
         assert 'TLS certificate verification failed during STARTTLS with 127.0.0.1:%d: self-signed' % port in caught.value.msg
         assert 'ca_path' in caught.value.msg
@@ -540,7 +578,7 @@ def test_security_none_ignores_starttls(tmp_path, certificate):
 
 def test_required_starttls_not_offered(tmp_path):
     with smtp_server() as (handler, port):
-        with pytest.raises(_mail.MailError, match='does not offer STARTTLS and security=starttls requires it'):
+        with pytest.raises(JobError, match='does not offer STARTTLS and security=starttls requires it'):
             run(tmp_path, port, security='starttls')
         assert handler.messages == []
     assert state_files(tmp_path) == []
@@ -555,7 +593,7 @@ def test_implicit_tls(tmp_path, certificate):
 
 def test_implicit_tls_against_a_plain_server(tmp_path):
     with smtp_server() as (handler, port):
-        with pytest.raises(_mail.MailError, match='TLS failure connecting to 127.0.0.1:%d: .*security=tls needs a port' % port):
+        with pytest.raises(JobError, match='TLS failure connecting to 127.0.0.1:%d: .*security=tls needs a port' % port):
             run(tmp_path, port, security='tls')
     assert state_files(tmp_path) == []
 
@@ -563,9 +601,9 @@ def test_implicit_tls_against_a_plain_server(tmp_path):
 def test_auth_over_starttls_and_auth_failure(tmp_path, certificate):
     cert, context = certificate
     with smtp_server(tls_context=context, authenticator=authenticator, auth_require_tls=True) as (handler, port):
-        with pytest.raises(_mail.MailError) as caught:
+        with pytest.raises(JobError) as caught:
             run(tmp_path, port, ca_path=cert, security='starttls', username='automation', password='wrong')
-        assert caught.value.msg.startswith('authentication as automation on 127.0.0.1:%d failed: 535' % port)
+        assert caught.value.msg.startswith('the message was not sent: authentication as automation on 127.0.0.1:%d failed: 535' % port)
         assert caught.value.details['smtp_code'] == 535
         assert handler.messages == [] and state_files(tmp_path) == []
 
@@ -576,7 +614,7 @@ def test_auth_over_starttls_and_auth_failure(tmp_path, certificate):
 
 def test_password_never_sent_in_clear_by_default(tmp_path):
     with smtp_server(authenticator=authenticator, auth_require_tls=False) as (handler, port):
-        with pytest.raises(_mail.MailError, match='does not offer STARTTLS: refusing to send the password'):
+        with pytest.raises(JobError, match='does not offer STARTTLS: refusing to send the password'):
             run(tmp_path, port, username='automation', password=PASSWORD)
         assert handler.messages == []
         # Allowed when asked for explicitly, with a warning.
@@ -587,6 +625,6 @@ def test_password_never_sent_in_clear_by_default(tmp_path):
 
 def test_auth_not_offered(tmp_path):
     with smtp_server() as (handler, port):
-        with pytest.raises(_mail.MailError, match='does not offer authentication'):
+        with pytest.raises(JobError, match='does not offer authentication'):
             run(tmp_path, port, security='none', username='automation', password=PASSWORD)
         assert handler.messages == []

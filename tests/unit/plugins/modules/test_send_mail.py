@@ -10,10 +10,10 @@ import socket
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+from aiosmtpd import controller as aiosmtpd_controller
 
 from ansible_collections.storeops.shop.plugins.modules import send_mail
 
-aiosmtpd_controller = pytest.importorskip('aiosmtpd.controller')
 
 PDF = b'%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'
 
@@ -72,7 +72,9 @@ def test_check_run_check_idempotent(capsys, server, args):
 def test_missing_attachment_fails(capsys, args, tmp_path):
     rc, result = run_module(capsys, dict(args, attachments=[str(tmp_path / 'nope.pdf')]))
     assert rc == 1 and result['failed']
-    assert 'nope.pdf: no such file' in result['msg']
+    assert 'nope.pdf (attachments): no such file' in result['msg']
+    assert result['errors'] == [{'file': str(tmp_path / 'nope.pdf'), 'line': None, 'field': 'attachments',
+                                 'message': 'no such file'}]
 
 
 def test_password_is_not_logged(capsys, args):
@@ -84,7 +86,8 @@ def test_password_is_not_logged(capsys, args):
 
 def test_bad_max_attachment_size(capsys, args):
     rc, result = run_module(capsys, dict(args, max_attachment_size='lots'))
-    assert rc == 1 and result['msg'].startswith('max_attachment_size:')
+    assert rc == 1 and 'max_attachment_size: ' in result['msg']
+    assert [e['field'] for e in result['errors']] == ['max_attachment_size']
 
 
 def test_password_requires_username(capsys, args):
