@@ -38,12 +38,11 @@ from ansible_collections.storeops.shop.plugins.module_utils._catalog_client impo
     CatalogUnavailable,
     is_duplicate,
 )
-from ansible_collections.storeops.shop.plugins.module_utils._descriptions import (
-    ParseError,
-    parse_descriptions,
-)
+from ansible_collections.storeops.shop.plugins.module_utils._descriptions import parse_descriptions
 from ansible_collections.storeops.shop.plugins.module_utils._fs import file_sha256
+from ansible_collections.storeops.shop.plugins.module_utils._job import error_entry, format_error
 from ansible_collections.storeops.shop.plugins.module_utils._reviews import parse_reviews
+from ansible_collections.storeops.shop.plugins.module_utils._textfiles import ParseError
 
 PRODUCTS_PATH = '/fruits/'
 REVIEWS_PATH = '/feedback/'
@@ -59,9 +58,9 @@ class SyncError(Exception):
     """The job cannot start (an input folder is missing, an option is wrong)."""
 
 
-def failure(path, line, message):
-    """A failure entry, shaped like ``ParseError.to_dict()``."""
-    return ParseError(path, line, message).to_dict()
+def failure(path, line, message, field=None):
+    """A failure entry in the collection's one shape (``_job.error_entry``)."""
+    return error_entry(message, file=path, line=line, field=field)
 
 
 def _plural(count, word):
@@ -133,7 +132,7 @@ class _Run(object):
                          'when the site answers again - what is already on the site is not sent again.'
                          % (done, total, noun, self.stopped))
         if self.errors:
-            shown = [entry['error'] for entry in self.errors[:MESSAGE_LIMIT]]
+            shown = [format_error(entry) for entry in self.errors[:MESSAGE_LIMIT]]
             if len(self.errors) > MESSAGE_LIMIT:
                 shown.append('... and %d more (see errors)' % (len(self.errors) - MESSAGE_LIMIT))
             lines.append('%s failed: %s' % (_plural(len(self.errors), 'file'), '; '.join(shown)))
@@ -150,7 +149,7 @@ def _parse_folder(parse, folder, run):
         items, errors = parse(folder)
     except ParseError as exc:
         raise SyncError(str(exc))
-    run.errors.extend(error.to_dict() for error in errors)
+    run.errors.extend(error.to_entry() for error in errors)
     run.total = len(items) + len(errors)
     return items
 

@@ -2,7 +2,9 @@
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Customer reviews (``NNN.txt``, course Module 2), in the same style as ``_descriptions``.
+"""Customer reviews (``NNN.txt``), in the same style as ``_descriptions``.
+
+Private to the collection: it can change at any time.
 
 File format::
 
@@ -22,9 +24,10 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.storeops.shop.plugins.module_utils._descriptions import (
+from ansible_collections.storeops.shop.plugins.module_utils._textfiles import (
     TEXT_SUFFIX,
     ParseError,
+    control_character,
     parse_folder,
     read_lines,
     stem_of,
@@ -54,19 +57,29 @@ def parse_review_lines(lines, path):
 
     title = line(1)
     if not title:
-        raise ParseError(path, 1, 'missing title: the first line must be the review title')
+        raise ParseError(path, 1, 'missing title: the first line must be the review title', 'title')
     name = line(2)
     if not name:
-        raise ParseError(path, 2, "missing name: the second line must be the reviewer's name")
+        raise ParseError(path, 2, "missing name: the second line must be the reviewer's name", 'name')
+    for number, field, text in ((1, 'title', title), (2, 'name', name)):
+        char = control_character(text)
+        if char:
+            raise ParseError(path, number, 'the %s contains the control character U+%04X' % (field, ord(char)), field)
     try:
         date = parse_date(line(3))
     except ValueError as exc:
-        raise ParseError(path, 3, str(exc))
+        raise ParseError(path, 3, str(exc), 'date')
     body = lines[3:]
+    first = 4
     while body and not body[0].strip():
         body.pop(0)
+        first += 1
     if not body:
-        raise ParseError(path, 4, 'missing feedback: the review text starts on line 4')
+        raise ParseError(path, 4, 'missing feedback: the review text starts on line 4', 'feedback')
+    for number, text in enumerate(body, first):
+        char = control_character(text)
+        if char:
+            raise ParseError(path, number, 'the feedback contains the control character U+%04X' % ord(char), 'feedback')
     return {
         'stem': stem_of(path),
         'file': path,

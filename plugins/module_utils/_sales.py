@@ -24,18 +24,15 @@ import json
 import math
 import re
 
-MAX_REPORTED_PROBLEMS = 20
+from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, error_entry
+
 CENT = decimal.Decimal('0.01')
 _PRICE = re.compile(r'^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$')
 SORT_KEYS = ('total_sales', 'revenue', 'price', 'id', 'car')
 
 
-class SalesDataError(Exception):
-    """The sales data cannot be used; ``problems`` lists what is wrong."""
-
-    def __init__(self, message, problems=None):
-        super(SalesDataError, self).__init__(message)
-        self.problems = list(problems or [])
+class SalesDataError(JobError):
+    """The sales data cannot be used; ``errors`` lists the bad records (``_job.error_entry``)."""
 
 
 class CarSale(object):
@@ -156,15 +153,15 @@ def _json_type(value):
 
 def _describe(index, record):
     if isinstance(record, dict) and 'id' in record:
-        return 'record at index %d (id %s)' % (index, json.dumps(record['id'], ensure_ascii=False, default=str))
-    return 'record at index %d' % index
+        return 'record %d (id %s)' % (index, json.dumps(record['id'], ensure_ascii=False, default=str))
+    return 'record %d' % index
 
 
 def validate(records, source='src'):
     """Validate a list of raw records and return a list of :class:`CarSale`.
 
-    Raises :class:`SalesDataError` if the list is empty or any record is bad (all bad records
-    are listed, up to :data:`MAX_REPORTED_PROBLEMS`).
+    Raises :class:`SalesDataError` if the list is empty or any record is bad (every bad record
+    is an entry of its ``errors``, its index and id in ``field``; ``source`` is the file).
     """
     if not isinstance(records, list):
         raise SalesDataError('%s: expected a JSON list of car sales records, got %s' % (source, _json_type(records)))
@@ -176,13 +173,9 @@ def validate(records, source='src'):
         try:
             cars.append(_record(index, record))
         except ValueError as exc:
-            problems.append('%s: %s' % (_describe(index, record), exc))
+            problems.append(error_entry(str(exc), file=None if source == 'src' else source, field=_describe(index, record)))
     if problems:
-        shown = problems[:MAX_REPORTED_PROBLEMS]
-        if len(problems) > len(shown):
-            shown.append('... and %d more' % (len(problems) - len(shown)))
-        raise SalesDataError('%s: %d of %d car sales records are invalid: %s'
-                             % (source, len(problems), len(records), '; '.join(shown)), problems)
+        raise SalesDataError('%s: %d of %d car sales records are invalid' % (source, len(problems), len(records)), problems)
     return cars
 
 

@@ -123,7 +123,7 @@ def test_playbook_check_run_check_run(site, supplier, tmp_path):
     assert bad['failed'] is True and bad['changed'] is True
     assert [record['name'] for record in bad['created']] == ['Kiwi']
     assert [error['line'] for error in bad['errors']] == [2]
-    assert "005.txt line 2: weight 'five hundred lbs' is not a number of pounds" in bad['msg']
+    assert "005.txt line 2 (weight): weight 'five hundred lbs' is not a number of pounds" in bad['msg']
 
     assert sorted(product['name'] for product in site.products()) == ['Fruit 1', 'Fruit 2', 'Fruit 3', 'Kiwi']
     assert len(site.reviews()) == 1

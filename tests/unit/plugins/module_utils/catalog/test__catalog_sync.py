@@ -123,17 +123,13 @@ def test_bad_description_and_missing_image_do_not_stop_the_good_ones(site, suppl
     result = run(site, supplier, site.token)
     assert names(result['created']) == ['Fruit 1', 'Fruit 4']
     assert result['errors'] == [
-        {'file': bad_weight, 'line': 2,
-         'message': "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')",
-         'error': "%s line 2: weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"
-                  % bad_weight},
-        {'file': no_image, 'line': None,
-         'message': 'no image for this description: %s does not exist' % os.path.join(supplier.images, '003.jpeg'),
-         'error': '%s: no image for this description: %s does not exist'
-                  % (no_image, os.path.join(supplier.images, '003.jpeg'))},
+        {'file': bad_weight, 'line': 2, 'field': 'weight',
+         'message': "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"},
+        {'file': no_image, 'line': None, 'field': None,
+         'message': 'no image for this description: %s does not exist' % os.path.join(supplier.images, '003.jpeg')},
     ]
     assert result['changed'] is True
-    assert result['msg'].startswith('2 files failed: %s line 2: weight' % bad_weight)
+    assert result['msg'].startswith('2 files failed: %s line 2 (weight): weight' % bad_weight)
     assert result['msg'].endswith('(4 products: 2 created, 0 unchanged, 2 failed; '
                                   'images: 2 uploaded, 0 replaced, 0 unchanged)')
     assert names(site.products()) == ['Fruit 1', 'Fruit 4']
@@ -344,11 +340,9 @@ def test_bad_reviews_do_not_stop_good_ones(site, reviews_dir):
     assert result['counts'] == {'created': 1, 'unchanged': 0, 'failed': 2, 'pending': 0}
     assert result['errors'][0]['file'] == bad_date and result['errors'][0]['line'] == 3
     assert result['errors'][1] == {
-        'file': duplicate, 'line': None,
+        'file': duplicate, 'line': None, 'field': None,
         'message': "the same review (title 'Great', name 'Alex H.', date 2020-02-02) is already in %s"
-                   % os.path.join(str(reviews_dir), '001.txt'),
-        'error': "%s: the same review (title 'Great', name 'Alex H.', date 2020-02-02) is already in %s"
-                 % (duplicate, os.path.join(str(reviews_dir), '001.txt'))}
+                   % os.path.join(str(reviews_dir), '001.txt')}
     assert len(site.reviews()) == 1
 
 
