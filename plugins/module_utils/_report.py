@@ -171,7 +171,7 @@ def processed_update(src, day, title=None, text=None, page_size='A4', skip_inval
         'products': products,
         'total_weight': sum(p['weight'] for p in products),
         'refused': refused,
-        'skipped': invalid,
+        'left_out': invalid,
     })
 
 

@@ -127,7 +127,7 @@ options:
       - Only for O(kind=processed_update) with a descriptions folder as O(src).
       - By default one invalid description file fails the task (listing every bad file in RV(errors)) and no PDF is
         written. With V(true) the report is built from the valid files, the task warns with the number and names of
-        the files left out, and returns them in RV(skipped).
+        the files left out, and returns them in RV(left_out).
     type: bool
     default: false
 notes:
@@ -311,7 +311,7 @@ refused:
   type: list
   elements: dict
   sample: [{file: /srv/delivery/descriptions/004.txt, line: 1, field: name, message: "product name 'Apple' is already used by 001.txt"}]
-skipped:
+left_out:
   description: With O(skip_invalid=true), the invalid description files left out of the report, in the failure shape.
   returned: when O(kind=processed_update)
   type: list

@@ -305,7 +305,7 @@ def test_processed_update_bad_files(tmp_path):
     warnings = []
     report = r.generate(params(kind='processed_update', src=str(folder), skip_invalid=True), warnings=warnings)
     assert [p['name'] for p in report.result['products']] == ['Apple']
-    assert report.result['skipped'][0]['file'] == str(folder / '002.txt')
+    assert report.result['left_out'][0]['file'] == str(folder / '002.txt')
     assert warnings == ['skip_invalid: 1 invalid description file left out of the report: 002.txt']
     (folder / '001.txt').unlink()
     with pytest.raises(r.ReportError, match='no products to report'):
@@ -331,7 +331,7 @@ def test_table_text_and_width(tmp_path):
 @pytest.mark.parametrize('kind, src, message', [
     ('sales_summary', [], 'the list of car sales records is empty'),
     ('sales_summary', [rec(1, 'A', 'B', 2000, 'free', 1)], "record 0 (id 1): price 'free' is not a price"),
-    ('sales_summary', '/nonexistent/cars.json', 'cannot read /nonexistent/cars.json: No such file or directory'),
+    ('sales_summary', '/nonexistent/cars.json', '/nonexistent/cars.json: cannot be read: No such file or directory'),
     ('processed_update', [], 'src must be a descriptions folder or a catalog_upload result'),
     ('table', 42, 'src must be a path or a list, got a int'),
 ])
@@ -351,7 +351,7 @@ def test_generate_rejects_options_of_other_kinds():
 def test_malformed_json_file(tmp_path):
     path = tmp_path / 'cars.json'
     path.write_text(json.dumps(CARS)[:-20])
-    with pytest.raises(r.ReportError, match=r'cars.json is not valid JSON: .* at line 1, column \d+'):
+    with pytest.raises(r.ReportError, match=r'cars.json line 1: is not valid JSON: .* at line 1, column \d+'):
         r.generate(params(src=str(path)))
 
 
