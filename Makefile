@@ -13,7 +13,8 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Debian packages the lab, the tests and the demo need on this machine.
 APT_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client rsync \
-	python3-venv poppler-utils chromium chromium-driver wrk curl ca-certificates shellcheck
+	python3-venv poppler-utils chromium chromium-driver wrk curl ca-certificates shellcheck \
+	fonts-dejavu-core fonts-droid-fallback
 LAB := $(PYTHON) tests/lab/lab.py
 
 .PHONY: help venv deps check lint sanity units lab-up lab-down lab-status molecule integration lab-tests test demo bench build changelog clean

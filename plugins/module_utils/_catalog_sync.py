@@ -320,7 +320,7 @@ def _remove_orphan(run, item):
         reason = 'the site cannot delete images'
     if not removed:
         run.warnings.append('%s: the image %s uploaded for the refused product %r is still on the site (%s)'
-                        % (item['file'], name, item['record']['name'], reason))
+                            % (item['file'], name, item['record']['name'], reason))
 
 
 def _create(run, path, item, key_of, refetch):

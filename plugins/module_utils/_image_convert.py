@@ -759,4 +759,3 @@ def probe_source(source, spec):
         return output_size(size, names, spec)
     except (ImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
         raise _image_error(exc)
-

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import io
 import math
+import os
 import re
 import traceback
 from xml.sax.saxutils import escape
@@ -26,14 +27,15 @@ from ansible_collections.storeops.shop.plugins.module_utils._report_data import 
 try:
     from reportlab import rl_config
     from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.piecharts import Pie
-    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.shapes import Drawing, Group, Rect, String
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, letter
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfbase.ttfonts import TTFont, TTFError
     from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 except ImportError:
     HAS_REPORTLAB = False
@@ -43,8 +45,25 @@ else:
     REPORTLAB_IMPORT_ERROR = None
 
 MARGIN = 54  # points (3/4 inch)
-FONT = 'Helvetica'
-FONT_BOLD = 'Helvetica-Bold'
+# Fonts, embedded (subset) in every PDF: DejaVu Sans covers Latin, Greek, Cyrillic and more;
+# for CJK a font of the host is used when one is installed (the first found). Without DejaVu
+# the PDF falls back on Helvetica (Western European text only) and the report says so.
+FONT_FILES = {
+    # Debian/Ubuntu (fonts-dejavu-core), then Fedora/RHEL (dejavu-sans-fonts)
+    'StoreopsSans': ('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf',
+                     '/usr/share/fonts/dejavu/DejaVuSans.ttf'),
+    'StoreopsSans-Bold': ('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+                          '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf', '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf'),
+    'StoreopsCJK': ('/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf',
+                    '/usr/share/fonts/google-droid-sans-fonts/DroidSansFallbackFull.ttf',
+                    '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc',
+                    '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+                    '/usr/share/fonts/truetype/arphic/uming.ttc'),
+}
+FONT = 'StoreopsSans'
+FONT_BOLD = 'StoreopsSans-Bold'
+FONT_CJK = 'StoreopsCJK'
+FONT_PACKAGES = 'fonts-dejavu-core (and fonts-droid-fallback for Chinese, Japanese and Korean)'
 CELL_FONT_SIZE = 9
 CELL_LEADING = 11
 CELL_PAD_X = 4
@@ -60,14 +79,128 @@ HEADER_BACKGROUND = '#2f3e4e'
 STRIPE = '#eef1f4'
 
 
+class _Fonts(object):
+    """The fonts registered with reportlab, what each covers, and what no font could show."""
+
+    def __init__(self):
+        self.loaded = False
+        self.cover = {}
+        self.missing = set()      # characters no installed font has
+        self.notes = []
+
+    def load(self):
+        if self.loaded:
+            return
+        self.loaded = True
+        for name, paths in FONT_FILES.items():
+            for path in paths:
+                if not os.path.isfile(path):
+                    continue
+                try:
+                    font = TTFont(name, path, subfontIndex=0)
+                except (TTFError, OSError, ValueError):
+                    continue
+                pdfmetrics.registerFont(font)
+                self.cover[name] = frozenset(font.face.charToGlyph)
+                break
+        global FONT, FONT_BOLD
+        if FONT not in self.cover or FONT_BOLD not in self.cover:
+            FONT, FONT_BOLD = 'Helvetica', 'Helvetica-Bold'
+            self.cover[FONT] = self.cover[FONT_BOLD] = frozenset(ord(c) for c in _CP1252)
+            self.notes.append('DejaVu Sans is not installed, so the PDF uses Helvetica (Western European text only); '
+                              'install %s' % FONT_PACKAGES)
+
+    def start(self):
+        """A new report: forget what the last one could not show."""
+        self.load()
+        self.missing = set()
+
+    def font_of(self, char, bold=False):
+        """The font for one character: the main font, else the CJK font, else None (no font has it)."""
+        code = ord(char)
+        if code in self.cover[FONT_BOLD if bold else FONT] or char in '\n\t':
+            return FONT_BOLD if bold else FONT
+        if code in self.cover.get(FONT_CJK, ()):
+            return FONT_CJK
+        return None
+
+    def for_text(self, text, bold=False):
+        """The one font that shows all of ``text``: the main font, or the CJK font when only it does.
+
+        None when ``text`` needs both (draw it in runs: :meth:`markup`, :meth:`width`, :func:`text_runs`).
+        """
+        main = FONT_BOLD if bold else FONT
+        if text.isascii():
+            return main
+        self.load()
+        fonts = set()
+        for char in text:
+            font = self.font_of(char, bold)
+            if font is None:
+                self.missing.add(char)
+            else:
+                fonts.add(font)
+        if len(fonts) <= 1:
+            return fonts.pop() if fonts else main
+        return None
+
+    def runs(self, text, bold=False):
+        """``[(font, text), ...]``: ``text`` cut where the font changes."""
+        self.load()
+        main = FONT_BOLD if bold else FONT
+        found = []
+        for char in text:
+            font = self.font_of(char, bold) or main
+            if found and found[-1][0] == font:
+                found[-1][1].append(char)
+            else:
+                found.append((font, [char]))
+        return [(font, ''.join(chars)) for font, chars in found]
+
+    def width(self, text, size, bold=False):
+        """Width of ``text`` drawn in runs of the fonts that have its characters."""
+        return sum(stringWidth(part, font, size) for font, part in self.runs(text, bold))
+
+    def markup(self, text, bold=False):
+        """Paragraph markup for ``text``: escaped, newlines as breaks, runs of CJK in the CJK font."""
+        if text.isascii():
+            return _run(text, None)
+        for char in text:
+            if self.font_of(char, bold) is None:
+                self.missing.add(char)
+        main = FONT_BOLD if bold else FONT
+        return ''.join(_run(part, None if font == main else font) for font, part in self.runs(text, bold))
+
+    def warnings(self):
+        found = list(self.notes)
+        if self.missing:
+            shown = ''.join(sorted(self.missing))[:40]
+            found.append('%d character%s cannot be shown by any installed font and print as boxes: %s (install %s)'
+                         % (len(self.missing), '' if len(self.missing) == 1 else 's', shown, FONT_PACKAGES))
+        return found
+
+
+_CP1252 = bytes(range(32, 256)).decode('cp1252', 'ignore')
+FONTS = _Fonts()
+
+
+def _run(text, font):
+    text = escape(text).replace('\n', '<br/>')
+    return '<font name="%s">%s</font>' % (font, text) if font else text
+
+
 def styles():
-    styles = getSampleStyleSheet()
-    return {'title': styles['h1'], 'h2': styles['h2'], 'body': styles['BodyText']}
+    FONTS.load()
+    sample = getSampleStyleSheet()
+    found = {'title': sample['h1'], 'h2': sample['h2'], 'body': sample['BodyText']}
+    found['title'].fontName = found['h2'].fontName = FONT_BOLD
+    found['body'].fontName = FONT
+    return found
 
 
-def markup(text):
-    """Plain text -> Paragraph markup (escaped; newlines become line breaks)."""
-    return escape(text).replace('\n', '<br/>')
+def markup(text, bold=False):
+    """Plain text -> Paragraph markup (escaped; newlines become line breaks; CJK in its font)."""
+    return FONTS.markup(text, bold)
 
 
 def text_flowables(text, styles):
@@ -76,6 +209,10 @@ def text_flowables(text, styles):
         return []
     blocks = [block.strip('\n') for block in re.split(r'\n\s*\n', text.strip())]
     return [Paragraph(markup(block), styles['body']) for block in blocks if block.strip()]
+
+
+def title_flowable(text, styles):
+    return Paragraph(markup(text, bold=True), styles['title'])
 
 
 def _page_size(name):
@@ -140,6 +277,46 @@ def _wrap(text, font, size, width):
     return lines
 
 
+def _measure(text, font, bold):
+    return FONTS.width(text, CELL_FONT_SIZE, bold) if font is None else stringWidth(text, font, CELL_FONT_SIZE)
+
+
+def _wrap_runs(text, bold, width):
+    """:func:`_wrap` for text drawn in several fonts: greedy, at spaces, long words cut."""
+    lines = []
+    for paragraph in text.split('\n'):
+        line = ''
+        for word in paragraph.split(' '):
+            candidate = word if not line else line + ' ' + word
+            if FONTS.width(candidate, CELL_FONT_SIZE, bold) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ''
+            for char in word:  # a word (CJK has no spaces) longer than the column
+                if line and FONTS.width(line + char, CELL_FONT_SIZE, bold) > width:
+                    lines.append(line)
+                    line = ''
+                line += char
+        lines.append(line)
+    if len(lines) > MAX_CELL_LINES:
+        lines = lines[:MAX_CELL_LINES]
+        lines[-1] = lines[-1][:-1] + '\u2026'
+    return lines
+
+
+_CELL_STYLES = {}
+
+
+def _cell_style(bold):
+    if bold not in _CELL_STYLES:
+        _CELL_STYLES[bold] = ParagraphStyle('cell-bold' if bold else 'cell', fontName=FONT_BOLD if bold else FONT,
+                                            fontSize=CELL_FONT_SIZE, leading=CELL_LEADING,
+                                            textColor=colors.white if bold else colors.black)
+    return _CELL_STYLES[bold]
+
+
 def column_widths(natural, available, minimum=MIN_COLUMN_WIDTH):
     """Fit columns of ``natural`` widths into ``available`` points.
 
@@ -186,13 +363,17 @@ def build_table(header, rows, available, numeric=None):
     if numeric is None:
         numeric = numeric_columns(rows, ncols)
     pad = 2 * CELL_PAD_X
-    natural = [stringWidth(cell, FONT_BOLD, CELL_FONT_SIZE) + pad for cell in header]
-    for row in rows:
+    # (row, col) -> font, for the cells that need another font than their row's; None: mixed
+    # scripts (CJK and Latin), drawn as a Paragraph with a run per font.
+    fonts = {}
+    natural = [0] * ncols
+    for number, row in enumerate([header] + rows):
+        bold = number == 0
         for col, cell in enumerate(row):
-            if '\n' in cell:
-                width = max(stringWidth(part, FONT, CELL_FONT_SIZE) for part in cell.split('\n')) + pad
-            else:
-                width = stringWidth(cell, FONT, CELL_FONT_SIZE) + pad
+            font = FONTS.for_text(cell, bold=bold)
+            if font != (FONT_BOLD if bold else FONT):
+                fonts[(number, col)] = font
+            width = max(_measure(part, font, bold) for part in cell.split('\n')) + pad
             if width > natural[col]:
                 natural[col] = width
     widths = column_widths(natural, available)
@@ -204,10 +385,16 @@ def build_table(header, rows, available, numeric=None):
     data = []
     heights = []
     for index, row in enumerate([header] + rows):
-        font = FONT_BOLD if index == 0 else FONT
+        row_font = FONT_BOLD if index == 0 else FONT
         cells = []
         lines = 1
         for col, cell in enumerate(row):
+            font = fonts.get((index, col), row_font)
+            if font is None:
+                wrapped = _wrap_runs(cell, index == 0, widths[col] - pad)
+                lines = max(lines, len(wrapped))
+                cells.append(Paragraph(markup('\n'.join(wrapped), bold=index == 0), _cell_style(index == 0)))
+                continue
             if natural[col] > widths[col] or '\n' in cell:
                 wrapped = _wrap(cell, font, CELL_FONT_SIZE, widths[col] - pad)
                 lines = max(lines, len(wrapped))
@@ -230,7 +417,7 @@ def build_table(header, rows, available, numeric=None):
     ]
     for col in numeric:
         style.append(('ALIGN', (col, 0), (col, -1), 'RIGHT'))
-    return PagedTable(data, widths, heights, style)
+    return PagedTable(data, widths, heights, style, fonts=fonts)
 
 
 if HAS_REPORTLAB:
@@ -244,8 +431,9 @@ if HAS_REPORTLAB:
         total of the known row heights, so the whole table costs linear time.
         """
 
-        def __init__(self, data, widths, heights, style, start=1):
+        def __init__(self, data, widths, heights, style, start=1, fonts=None):
             Flowable.__init__(self)
+            self.fonts = fonts or {}  # (row, col) -> font of the cells not in their row's font
             self.data = data          # row 0 is the header
             self.widths = widths
             self.heights = heights
@@ -261,7 +449,7 @@ if HAS_REPORTLAB:
             self.height = 0
 
         def _rest(self, start):
-            rest = PagedTable(self.data, self.widths, self.heights, self.style, start)
+            rest = PagedTable(self.data, self.widths, self.heights, self.style, start, self.fonts)
             rest.running = self.running
             return rest
 
@@ -272,6 +460,10 @@ if HAS_REPORTLAB:
             if (start - 1) % 2:
                 stripes.reverse()
             style.append(('ROWBACKGROUNDS', (0, 1), (-1, -1), stripes))
+            for (row, col), font in self.fonts.items():
+                if font is not None and (row == 0 or start <= row < end):
+                    at = (col, 0 if row == 0 else row - start + 1)
+                    style.append(('FONT', at, at, font, CELL_FONT_SIZE, CELL_LEADING))
             return Table([self.data[0]] + self.data[start:end], colWidths=self.widths,
                          rowHeights=[self.heights[0]] + self.heights[start:end],
                          style=TableStyle(style), repeatRows=1, hAlign='LEFT')
@@ -298,15 +490,41 @@ if HAS_REPORTLAB:
 
 
 def _shorten(text, font, size, width):
-    if stringWidth(text, font, size) <= width:
+    """``text`` cut (with an ellipsis) to ``width`` points; ``font`` None: measured in runs."""
+    def measure(value):
+        return FONTS.width(value, size) if font is None else stringWidth(value, font, size)
+
+    if measure(text) <= width:
         return text
-    while text and stringWidth(text + '\u2026', font, size) > width:
+    while text and measure(text + '\u2026') > width:
         text = text[:-1]
     return text.rstrip() + '\u2026'
 
 
+def text_runs(x, y, text, size, anchor='start', angle=0, bold=False):
+    """A drawing Group that shows ``text`` at (x, y) in runs of the fonts that have its characters.
+
+    ``anchor`` ``end`` puts the end of the text at x; ``angle`` turns it (degrees, counter-clockwise)
+    about (x, y).
+    """
+    runs = FONTS.runs(text, bold)
+    for char in text:
+        if FONTS.font_of(char, bold) is None:
+            FONTS.missing.add(char)
+    total = sum(stringWidth(part, font, size) for font, part in runs)
+    offset = -total if anchor == 'end' else 0.0
+    group = Group()
+    for font, part in runs:
+        group.add(String(offset, 0, part, fontName=font, fontSize=size))
+        offset += stringWidth(part, font, size)
+    group.transform = (1, 0, 0, 1, x, y)
+    if angle:
+        group.rotate(angle)
+    return group
+
+
 def _chart_title(drawing, text, height):
-    drawing.add(String(0, height - 14, text, fontName=FONT_BOLD, fontSize=11))
+    drawing.add(text_runs(0, height - 14, text, 11, bold=True))
 
 
 def pie_chart(slices, width):
@@ -323,31 +541,19 @@ def pie_chart(slices, width):
     pie.direction = 'clockwise'
     pie.slices.strokeColor = colors.white
     pie.slices.strokeWidth = 0.75
-    pairs = []
+    drawing.add(pie)
+    # The legend, drawn here rather than with reportlab's Legend so that a name can mix fonts
+    # (a CJK make with Latin letters or digits).
+    top, step, left = 168, 14, 200
     for index, (label, value) in enumerate(slices):
         colour = colors.HexColor(OTHER_COLOUR if label == 'Other' and index == len(slices) - 1
                                  else PALETTE[index % len(PALETTE)])
         pie.slices[index].fillColor = colour
-        pairs.append((colour, (_shorten(label, FONT, 9, 150), '{:,}'.format(value),
-                               '%.1f%%' % (100.0 * value / total))))
-    drawing.add(pie)
-    legend = Legend()
-    legend.x, legend.y = 200, 168
-    legend.alignment = 'right'
-    legend.boxAnchor = 'nw'
-    legend.fontName, legend.fontSize = FONT, 9
-    legend.dx = legend.dy = 8
-    legend.deltay = 14
-    legend.columnMaximum = 10
-    legend.dxTextSpace = 6
-    legend.strokeColor = None
-    legend.colorNamePairs = pairs
-    legend.subCols[0].minWidth = 155
-    legend.subCols[1].minWidth = 60
-    legend.subCols[1].align = 'right'
-    legend.subCols[2].minWidth = 45
-    legend.subCols[2].align = 'right'
-    drawing.add(legend)
+        y = top - index * step
+        drawing.add(Rect(left, y - 2, 8, 8, fillColor=colour, strokeColor=None))
+        drawing.add(text_runs(left + 14, y, _shorten(label, None, 9, 150), 9))
+        drawing.add(text_runs(left + 14 + 215, y, '{:,}'.format(value), 9, anchor='end'))
+        drawing.add(text_runs(left + 14 + 260, y, '%.1f%%' % (100.0 * value / total), 9, anchor='end'))
     return drawing
 
 
@@ -396,13 +602,13 @@ def bar_chart(cars, width):
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.HexColor('#dde2e8')
     chart.valueAxis.gridStrokeWidth = 0.5
-    chart.categoryAxis.categoryNames = [_shorten(car.label, FONT, 7.5, 115) for car in cars]
-    labels = chart.categoryAxis.labels
-    labels.fontName = FONT
-    labels.fontSize = 7.5
-    labels.angle = 40
-    labels.boxAnchor = 'ne'
-    labels.dx = 4
-    labels.dy = -4
+    chart.categoryAxis.categoryNames = [''] * len(cars)
+    chart.categoryAxis.labels.visible = False
     drawing.add(chart)
+    # The names under the bars, turned 40 degrees and ending under each bar, drawn here so that
+    # a name can mix fonts (reportlab's axis labels have one font each).
+    group_width = chart.width / float(len(cars))
+    for index, car in enumerate(cars):
+        x = chart.x + group_width * (index + 0.5) + 4
+        drawing.add(text_runs(x, chart.y - 10, _shorten(car.label, None, 7.5, 115), 7.5, anchor='end', angle=40))
     return drawing

@@ -22,7 +22,6 @@ import datetime
 import hashlib
 import os
 import re
-from xml.sax.saxutils import escape
 
 from ansible_collections.storeops.shop.plugins.module_utils import _descriptions, _fs, _sales
 from ansible_collections.storeops.shop.plugins.module_utils._pdf import (
@@ -35,6 +34,8 @@ from ansible_collections.storeops.shop.plugins.module_utils._pdf import (
     render,
     styles as pdf_styles,
     text_flowables,
+    title_flowable,
+    FONTS,
 )
 from ansible_collections.storeops.shop.plugins.module_utils._report_data import ReportError, kind_of, load_rows, sort_rows
 from ansible_collections.storeops.shop.plugins.module_utils._textfiles import ParseError
@@ -95,7 +96,7 @@ def make_title(kind, title, day):
 # --- the three kinds -----------------------------------------------------------------------
 
 def _common_story(title, text, styles):
-    story = [Paragraph(markup(title), styles['title']), Spacer(1, 6)]
+    story = [title_flowable(title, styles), Spacer(1, 6)]
     story.extend(text_flowables(text, styles))
     return story
 
@@ -160,7 +161,7 @@ def processed_update(src, day, title=None, text=None, page_size='A4', skip_inval
         story.append(Paragraph(markup(block), block_style))
         story.append(Spacer(1, block_style.leading))
     if refused:
-        story.append(Paragraph(markup('Not uploaded (%d)' % len(refused)), styles['h2']))
+        story.append(Paragraph(markup('Not uploaded (%d)' % len(refused), bold=True), styles['h2']))
         for entry in refused:
             where = os.path.basename(entry.get('file') or '') or 'the delivery'
             story.append(Paragraph(markup('%s: %s' % (where, entry.get('message'))), block_style))
@@ -189,7 +190,7 @@ def sales_summary(src, day, title=None, text=None, page_size='A4', sort_by=None,
     styles = pdf_styles()
     width = frame_width(page_size)
     story = _common_story(full_title, text, styles)
-    story.append(Paragraph('<br/>'.join(escape(line) for line in summary['lines']), styles['body']))
+    story.append(Paragraph('<br/>'.join(markup(line) for line in summary['lines']), styles['body']))
     story.append(Spacer(1, 12))
     slices = _sales.sales_by_make(cars)
     top = _sales.top_by_revenue(cars)
@@ -245,6 +246,7 @@ def generate(params, today=None, warnings=None):
     if unused:
         raise ReportError('%s cannot be used with kind=%s' % (', '.join(unused), kind))
     day = parse_report_date(params.get('date'), today)
+    FONTS.start()
     common = dict(title=params.get('title'), text=params.get('text'), page_size=params.get('page_size') or 'A4')
     if kind == 'processed_update':
         report = processed_update(src, day, skip_invalid=bool(params.get('skip_invalid')), warnings=warnings, **common)
@@ -254,6 +256,8 @@ def generate(params, today=None, warnings=None):
         report = table(src, day, columns=params.get('columns'), sort_by=params.get('sort_by'),
                        sort_order=params.get('sort_order'), **common)
     report.result['date'] = day.isoformat()
+    if warnings is not None:
+        warnings.extend(FONTS.warnings())
     return report
 
 

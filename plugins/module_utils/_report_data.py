@@ -23,7 +23,6 @@ class ReportError(JobError):
     """The report cannot be built (nothing is written); ``errors`` lists the bad inputs."""
 
 
-
 def as_number(text):
     """``'1,234'``/``'$13724.05'``/``'-3.5'`` -> float, or None if ``text`` is not a number."""
     text = text.strip()

@@ -33,7 +33,6 @@ def default_state_dir(euid=None):
     return os.path.expanduser(USER_STATE_DIR)
 
 
-
 class StateStore(object):
     """One JSON file per sent message, named after the SHA-256 of its idempotency key."""
 

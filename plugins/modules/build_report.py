@@ -316,7 +316,11 @@ left_out:
   returned: when O(kind=processed_update)
   type: list
   elements: dict
-  sample: [{file: /srv/delivery/descriptions/004.txt, line: 2, field: weight, message: "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"}]
+  sample:
+    - file: /srv/delivery/descriptions/004.txt
+      line: 2
+      field: weight
+      message: "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"
 errors:
   description:
     - Why no report was written, in the collection's failure shape (see the notes); for example each invalid

@@ -18,7 +18,7 @@ description:
   - Reconciles instead of posting blindly. The products already on the site are read first (C(GET /fruits/)), and the
     images it holds with their SHA-256 (C(GET /images/)); a product whose name exists is not posted again, an image the
     site holds with the same bytes is not sent again. A second run with nothing new sends two requests and changes nothing.
-    A site with only the original API (no C(/images/)) still works: each image it may hold is fetched and compared.
+    A site with only the original API (no C(/images/)) still works, asking for each image it may hold.
   - B(No upload ever changes a picture that is on the site.) Every delivery numbers its files from C(001), so with plain
     file names a new delivery's C(001.jpeg) would replace the picture of another delivery's product. By default
     (O(image_names=content)) an image is stored as C(<stem>-<first 12 hex digits of its SHA-256>.jpeg), a name of its
@@ -27,8 +27,8 @@ description:
   - A product is posted only after its image is on the site, so the store front never shows a product without its image.
     Images are uploaded several at a time; products are posted in the delivery's order, so the store front lists them
     in that order. When the site refuses a product, the image uploaded for it is deleted again (C(DELETE /images/<name>)).
-  - What the site would refuse is refused before the first write, with the file, line and field: a name longer than
-    200 characters, a weight over 2147483647 lbs, a description over 20,000 characters, control characters.
+  - What the site would refuse is refused before the first write, with the file, line and field (a name longer than
+    200 characters, a weight over 2147483647 lbs, a description over 20,000 characters, control characters).
   - A description file is line 1 the name, line 2 the weight in pounds (V(500 lbs), V(500lbs), V(500 LBS), V(500 lb)),
     then the description, which may span lines. CRLF line endings, a UTF-8 byte order mark, trailing spaces and blank
     trailing lines are accepted.
@@ -85,7 +85,7 @@ options:
   image_names:
     description:
       - The names images are stored under on the site.
-      - V(content) (the default) is C(<stem>-<hash><image_suffix>), for example C(001-3fa9c2e1d4b5.jpeg): two pictures
+      - V(content) (the default) is C(<stem>-<hash><image_suffix>), for example C(001-3fa9c2e1d4b5.jpeg). Two pictures
         never share a name, so deliveries that reuse file names never touch each other's pictures, and the same picture
         keeps its name.
       - V(file) is the file name as it is (C(001.jpeg)). An item whose name already holds
@@ -100,7 +100,7 @@ notes:
   - Connections are kept alive and reused for the whole run (one HTTP session); every request has a timeout.
   - Against a site without C(/images/) that does not serve C(/media/) either, every image is sent and the site answers
     that it is unchanged; check mode then reports those images as to be uploaded. Such a site may also replace a file
-    name it already holds (it ignores C(replace=false)): use O(image_names=content) there.
+    name it already holds (it ignores C(replace=false)), so use O(image_names=content) there.
 seealso:
   - module: storeops.shop.convert_images
   - module: storeops.shop.review_upload

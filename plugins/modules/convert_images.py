@@ -26,7 +26,7 @@ description:
     symbolic link to nothing) does not stop the others. All other files are converted, then the task fails with a
     message naming each bad file and why, and the per-file RV(errors).
   - Outputs are never deleted, also when their source goes away.
-  - Converting in place (O(dest) is O(src)) with a pattern that also matches the outputs (V(['*'])) works on every run:
+  - Converting in place (O(dest) is O(src)) with a pattern that also matches the outputs (V(['*'])) works on every run;
     the files the module wrote itself (those in its manifest) are never taken as sources.
 requirements:
   - Pillow >= 9.1 on the host that runs the module

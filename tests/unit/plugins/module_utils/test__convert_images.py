@@ -184,8 +184,8 @@ def test_check_mode_reports_unreadable_headers(folders):
     src, dest = folders
     open(os.path.join(src, 'junk.tif'), 'wb').close()
     result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True)
-    assert result['errors'] and result['errors'] == [{'file': os.path.join(src, 'junk.tif'), 'line': None, 'field': None,
-                                                 'message': 'empty file (0 bytes)'}]
+    assert result['errors'] == [{'file': os.path.join(src, 'junk.tif'), 'line': None, 'field': None,
+                                 'message': 'empty file (0 bytes)'}]
 
 
 # --- bad input ------------------------------------------------------------------------------------

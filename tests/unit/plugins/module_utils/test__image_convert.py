@@ -23,6 +23,7 @@ def convert_file(path, spec):
         data, size = pipeline.convert_source(source, spec)
         return source.sha256, data, size
 
+
 WHITE = (255, 255, 255)
 MAGENTA = (255, 0, 255)
 

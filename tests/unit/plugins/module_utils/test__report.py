@@ -246,16 +246,18 @@ def test_bar_chart_names_are_short_and_do_not_overlap():
     cars = _sales.validate([rec(i, 'Bugatti', 'Veyron Super Sport Vitesse Grand Sport Edition %d' % i, 2015,
                                 '$2,000,000', 50 + i) for i in range(10)])
     drawing = _pdf.bar_chart(cars, _pdf.frame_width())
-    chart = next(item for item in drawing.contents if isinstance(item, _pdf.VerticalBarChart))
-    labels = chart.categoryAxis.labels
-    names = chart.categoryAxis.categoryNames
-    assert all(name.endswith('\u2026') for name in names)
-    assert max(_pdf.stringWidth(name, labels.fontName, labels.fontSize) for name in names) <= 115
+    position = next(i for i, item in enumerate(drawing.contents) if isinstance(item, _pdf.VerticalBarChart))
+    chart = drawing.contents[position]
+    labels = drawing.contents[position + 1:]            # one group of text runs per bar
+    names = [''.join(string.text for string in group.contents) for group in labels]
+    size = labels[0].contents[0].fontSize
+    assert len(names) == 10 and all(name.endswith('\u2026') for name in names)
+    assert max(sum(_pdf.stringWidth(s.text, s.fontName, s.fontSize) for s in group.contents) for group in labels) <= 115
     # rotated labels are parallel; the gap between them (perpendicular) must exceed a line of text
     spacing = chart.width / len(names)
-    assert spacing * math.sin(math.radians(labels.angle)) > 1.5 * labels.fontSize
+    assert spacing * math.sin(math.radians(40)) > 1.5 * size
     # and the longest label fits in the space below the axis
-    assert 115 * math.sin(math.radians(labels.angle)) + labels.fontSize < chart.y
+    assert 115 * math.sin(math.radians(40)) + size < chart.y
 
 
 def test_big_table_repeats_header_on_every_page(tmp_path):
@@ -383,3 +385,50 @@ def test_check_destination(tmp_path):
         r.check_destination(str(tmp_path))
     with pytest.raises(r.ReportError, match='the directory of dest does not exist'):
         r.check_destination(str(tmp_path / 'no' / 'r.pdf'))
+
+
+# --- non-Latin text ------------------------------------------------------------------------
+
+NON_LATIN = [rec(1, 'Лада', 'Нива', 2010, '$100.00', 7), rec(2, 'Ελλάδα', 'Ωμέγα', 2011, '$5.00', 3),
+             rec(3, '比亚迪', '汉', 2020, '$9.00', 4)]
+
+
+def test_cyrillic_greek_and_cjk_are_real_text_in_every_part_of_the_pdf(tmp_path):
+    """Issue: Cyrillic, Greek and CJK names printed as boxes with rc 0 (Helvetica, WinAnsi)."""
+    warnings = []
+    report = r.generate(params(src=NON_LATIN, title='Продажи 销售 Πωλήσεις', text='Отчёт за месяц.'), warnings=warnings)
+    assert warnings == []
+    text = pdf_text(report.data, tmp_path)
+    for word in ('Продажи 销售 Πωλήσεις', 'Отчёт за месяц.', 'Лада Нива (2010)', 'Ελλάδα Ωμέγα (2011)', '比亚迪 汉 (2020)'):
+        assert word in text, word
+    fonts = subprocess.run(['pdffonts', '-'], input=report.data, capture_output=True, check=True).stdout.decode()
+    embedded = [line.split()[0] for line in fonts.splitlines()[2:] if ' yes yes yes ' in line]
+    assert sorted(name.split('+')[1] for name in embedded) == ['DejaVuSans', 'DejaVuSans-Bold', 'DroidSansFallback']
+
+
+def test_non_latin_reports_are_the_same_bytes_every_time():
+    first = r.generate(params(src=NON_LATIN)).data
+    assert r.generate(params(src=NON_LATIN)).data == first
+
+
+def test_a_character_no_font_has_is_a_warning_naming_it(tmp_path):
+    warnings = []
+    r.generate(params(kind='table', src=[['Item'], ['Linear B \U00010000']]), warnings=warnings)
+    assert len(warnings) == 1 and '\U00010000' in warnings[0] and 'print as boxes' in warnings[0]
+
+
+def test_processed_update_from_the_uploads_result_lists_refusals_apart(tmp_path):
+    upload = {'products': [{'name': 'Apple', 'weight': 500, 'file': '/d/001.txt', 'status': 'created'},
+                           {'name': 'Яблоко', 'weight': 7, 'file': '/d/002.txt', 'status': 'unchanged'}],
+              'errors': [{'file': '/d/003.txt', 'line': 1, 'field': 'name',
+                          'message': "product name 'Apple' is already used by /d/001.txt; names must be unique"}]}
+    report = r.generate(params(kind='processed_update', src=upload))
+    assert [p['name'] for p in report.result['products']] == ['Apple', 'Яблоко']
+    assert report.result['refused'] == upload['errors']
+    lines = [line.strip() for line in pdf_text(report.data, tmp_path).splitlines() if line.strip()]
+    assert lines[:5] == ['Processed Update on November 23, 2026', 'name: Apple', 'weight: 500 lbs', 'name: Яблоко',
+                         'weight: 7 lbs']
+    assert 'Not uploaded (1)' in lines
+    assert "003.txt: product name 'Apple' is already used by /d/001.txt; names must be unique" in ' '.join(lines)
+    with pytest.raises(r.ReportError, match='not a catalog_upload result'):
+        r.generate(params(kind='processed_update', src={'changed': True}))
