@@ -33,6 +33,7 @@ import re
 from ansible_collections.storeops.shop.plugins.module_utils._textfiles import (
     TEXT_SUFFIX,
     ParseError,
+    body_text,
     control_character,
     parse_folder,
     read_lines,
@@ -80,22 +81,12 @@ def parse_description_lines(lines, path):
         weight = parse_weight(lines[1] if len(lines) > 1 else '')
     except ValueError as exc:
         raise ParseError(path, 2, str(exc), 'weight')
-    body = lines[2:]
-    first = 3
-    while body and not body[0].strip():
-        body.pop(0)
-        first += 1
-    for number, text in enumerate(body, first):
-        char = control_character(text)
-        if char:
-            raise ParseError(path, number, 'the description contains the control character U+%04X' % ord(char),
-                             'description')
     return {
         'stem': stem_of(path),
         'file': path,
         'name': name,
         'weight': weight,
-        'description': '\n'.join(body),
+        'description': body_text(lines, 3, path, 'description'),
     }
 
 

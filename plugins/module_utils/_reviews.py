@@ -27,6 +27,7 @@ import re
 from ansible_collections.storeops.shop.plugins.module_utils._textfiles import (
     TEXT_SUFFIX,
     ParseError,
+    body_text,
     control_character,
     parse_folder,
     read_lines,
@@ -69,24 +70,16 @@ def parse_review_lines(lines, path):
         date = parse_date(line(3))
     except ValueError as exc:
         raise ParseError(path, 3, str(exc), 'date')
-    body = lines[3:]
-    first = 4
-    while body and not body[0].strip():
-        body.pop(0)
-        first += 1
-    if not body:
+    feedback = body_text(lines, 4, path, 'feedback')
+    if not feedback:
         raise ParseError(path, 4, 'missing feedback: the review text starts on line 4', 'feedback')
-    for number, text in enumerate(body, first):
-        char = control_character(text)
-        if char:
-            raise ParseError(path, number, 'the feedback contains the control character U+%04X' % ord(char), 'feedback')
     return {
         'stem': stem_of(path),
         'file': path,
         'title': title,
         'name': name,
         'date': date.isoformat(),
-        'feedback': '\n'.join(body),
+        'feedback': feedback,
     }
 
 

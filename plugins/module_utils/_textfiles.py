@@ -130,3 +130,20 @@ def control_character(text):
     """The first control character in ``text`` (tab allowed), or None."""
     match = _CONTROL.search(text)
     return match.group(0) if match else None
+
+
+def body_text(lines, start, path, field):
+    """The free text from line ``start`` (1-based) on: leading blank lines dropped, line breaks kept.
+
+    A control character in it (tab allowed) raises :class:`ParseError` with its line and ``field``.
+    """
+    body = lines[start - 1:]
+    first = start
+    while body and not body[0].strip():
+        body.pop(0)
+        first += 1
+    for number, text in enumerate(body, first):
+        char = control_character(text)
+        if char:
+            raise ParseError(path, number, 'the %s contains the control character U+%04X' % (field, ord(char)), field)
+    return '\n'.join(body)
