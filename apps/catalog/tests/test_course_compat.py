@@ -12,7 +12,7 @@ import os
 import pytest
 import requests
 
-from tests.conftest import make_image
+from tests.helpers import make_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

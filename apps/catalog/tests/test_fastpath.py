@@ -9,7 +9,7 @@ from django.db import connection, transaction
 
 from catalog_site.shop import fastpath
 from catalog_site.shop.models import CatalogState, Product, Review
-from tests.conftest import WATERMELON
+from tests.helpers import WATERMELON
 
 pytestmark = pytest.mark.django_db
 

@@ -5,83 +5,25 @@ worker - each one had the previous catalog in its memory.
 Starts gunicorn on 127.0.0.1 (a free port) and stops it by its PID. ~5 s.
 """
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-import catalog_site
+from ansible_collections.storeops.shop.tests.support.catalog_site import CatalogSite
 
 pytestmark = pytest.mark.gunicorn
 
-APP_DIR = Path(catalog_site.__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+TESTS_DIR = Path(__file__).resolve().parent
 
 
 @pytest.fixture
 def server(tmp_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("CATALOG_", "DJANGO_"))}
-    env.update(
-        PYTHONPATH=str(APP_DIR),
-        DJANGO_SETTINGS_MODULE="tests.gunicorn_settings",
-        CATALOG_CONFIG="",
-        CATALOG_SECRET_KEY="test-" + "x" * 60,
-        CATALOG_DATA_DIR=str(tmp_path),
-        CATALOG_TLS="false",
-        CATALOG_ALLOWED_HOSTS="127.0.0.1",
-    )
-
-    def manage(*args):
-        result = subprocess.run(
-            [sys.executable, "-m", "catalog_site.manage", *args], env=env, cwd=tmp_path, capture_output=True,
-            text=True, timeout=120, check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    manage("migrate", "--noinput")
-    import json
-
-    token = json.loads(manage("ensure_api_token", "--username", "uploader", "--print-token"))["token"]
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "catalog_site.wsgi:application", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "gunicorn did not come up"
-            time.sleep(0.2)
-        yield url, token
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    """gunicorn, 2 workers, the production settings plus the worker-PID header."""
+    site = CatalogSite(tmp_path, workers=2, settings_module="tests.gunicorn_settings",
+                       pythonpath=[TESTS_DIR.parent], settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1"})
+    with site:
+        yield site.url, site.token
 
 
 def read_from_every_worker(url, path, minimum_requests=20, limit=200):

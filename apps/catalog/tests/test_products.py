@@ -6,7 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from catalog_site.shop.models import Product
-from tests.conftest import WATERMELON
+from tests.helpers import WATERMELON
 
 pytestmark = pytest.mark.django_db
 

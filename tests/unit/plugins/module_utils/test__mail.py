@@ -28,6 +28,7 @@ import zlib
 import pytest
 
 from ansible_collections.storeops.shop.plugins.module_utils import _mail
+from ansible_collections.storeops.shop.tests.support.catalog_site import free_port
 
 aiosmtpd_controller = pytest.importorskip('aiosmtpd.controller')
 aiosmtpd_smtp = pytest.importorskip('aiosmtpd.smtp')
@@ -55,12 +56,6 @@ PDF = (b'%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog /Pages 2 0 R >> 
 
 def parse(raw):
     return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class Recorder(object):
