@@ -82,24 +82,34 @@ def test_reads_are_public(client):
 # --- validation ----------------------------------------------------------------------
 
 
-def test_duplicate_name_is_400_with_a_clear_message(client, auth):
+def test_duplicate_name_is_409_with_a_code_and_the_field_error(client, auth):
     assert post_json(client, "/fruits/", WATERMELON, **auth).status_code == 201
     response = post_json(client, "/fruits/", WATERMELON, **auth)
-    assert response.status_code == 400
-    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert response.status_code == 409
+    assert response.json() == {"code": "duplicate", "name": ["A product with this name already exists."]}
     assert Product.objects.count() == 1
 
 
-def test_duplicate_from_a_race_is_still_400(client, auth, monkeypatch):
+def test_duplicate_with_another_error_is_a_plain_400(client, auth):
+    """Only a request whose sole problem is "already exists" is a 409: with a bad weight too,
+    the client has to fix its input first."""
+    post_json(client, "/fruits/", WATERMELON, **auth)
+    response = post_json(client, "/fruits/", {**WATERMELON, "weight": "500 lbs"}, **auth)
+    assert response.status_code == 400
+    assert set(response.json()) == {"name", "weight"}
+    assert "code" not in response.json()
+
+
+def test_duplicate_from_a_race_is_still_409(client, auth, monkeypatch):
     """Two clients posting the same name at once: the database constraint catches what
-    the validator could not, and the client still gets the same 400."""
+    the validator could not, and the client still gets the same 409."""
     from rest_framework.validators import UniqueValidator
 
     post_json(client, "/fruits/", WATERMELON, **auth)
     monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
     response = post_json(client, "/fruits/", WATERMELON, **auth)
-    assert response.status_code == 400
-    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert response.status_code == 409
+    assert response.json() == {"code": "duplicate", "name": ["A product with this name already exists."]}
 
 
 @pytest.mark.parametrize(
@@ -232,11 +242,11 @@ def test_detail_get_put_patch_delete(client, auth):
     assert client.get("/fruits/").json() == []
 
 
-def test_rename_to_an_existing_name_is_400(client, auth):
+def test_rename_to_an_existing_name_is_409(client, auth):
     post_json(client, "/fruits/", WATERMELON, **auth)
     other = post_json(client, "/fruits/", {**WATERMELON, "name": "Apple"}, **auth).json()
     response = client.patch(
         f"/fruits/{other['id']}/", json.dumps({"name": "Watermelon"}), content_type="application/json", **auth
     )
-    assert response.status_code == 400
-    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert response.status_code == 409
+    assert response.json() == {"code": "duplicate", "name": ["A product with this name already exists."]}

@@ -1,6 +1,6 @@
 """Answer the hot public reads before the rest of the middleware stack runs.
 
-``GET /``, ``GET /fruits/`` and ``GET /feedback/`` by a client that takes JSON are
+``GET /``, ``GET /images/``, and ``GET /fruits/`` and ``GET /feedback/`` by a client that takes JSON are
 anonymous, cookie-free reads of bytes kept per catalog version (``fastpath``). Sessions,
 CSRF, authentication, messages and URL resolution have nothing to do for them, and
 skipping them roughly halves the time Django spends per request. Everything else
@@ -23,12 +23,14 @@ class FastReadMiddleware:
             "/fruits/": views.serve_fruits,
             "/feedback": views.serve_feedback,
             "/feedback/": views.serve_feedback,
+            "/images": views.serve_images,
+            "/images/": views.serve_images,
         }
 
     def __call__(self, request):
         serve = self.routes.get(request.path_info)
         if serve is not None and request.method in ("GET", "HEAD"):
-            if serve is views.serve_storefront or views.wants_fast_json(request):
+            if serve in (views.serve_storefront, views.serve_images) or views.wants_fast_json(request):
                 request.get_host()  # ALLOWED_HOSTS: raises DisallowedHost -> 400, as CommonMiddleware would
                 return serve(request)
         return self.get_response(request)
