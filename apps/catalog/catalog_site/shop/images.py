@@ -193,18 +193,20 @@ def index_files(model, directory: Path, dry_run: bool = False) -> dict:
     counts = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
     with transaction.atomic():
         rows = {row.name: row for row in model.objects.select_for_update()}
+        new = []
         for name, size, sha256 in found:
             row = rows.pop(name, None)
             if row is None:
                 counts["added"] += 1
-                if not dry_run:
-                    model.objects.create(name=name, size=size, sha256=sha256)
+                new.append(model(name=name, size=size, sha256=sha256))
             elif (row.size, row.sha256) != (size, sha256):
                 counts["updated"] += 1
                 if not dry_run:
                     model.objects.filter(pk=row.pk).update(size=size, sha256=sha256)
             else:
                 counts["unchanged"] += 1
+        if new and not dry_run:
+            model.objects.bulk_create(new)  # no signals: the caller bumps the version once
         counts["removed"] = len(rows)
         if rows and not dry_run:
             model.objects.filter(pk__in=[row.pk for row in rows.values()]).delete()

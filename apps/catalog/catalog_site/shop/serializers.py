@@ -48,7 +48,8 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "weight", "description", "image_name"]
-        extra_kwargs = {"image_name": {"required": True, "allow_blank": True}}
+        # image_name is taken as sent: " 001.jpeg" is refused, not quietly made another name.
+        extra_kwargs = {"image_name": {"required": True, "allow_blank": True, "trim_whitespace": False}}
 
 
 class ReviewSerializer(serializers.ModelSerializer):
