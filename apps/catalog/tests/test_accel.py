@@ -18,6 +18,13 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "roles" / "webserver" / "templa
 
 
 @pytest.fixture
+def client(client):
+    """A client whose requests come "through nginx": X-Catalog-Accel: on."""
+    client.defaults["HTTP_X_CATALOG_ACCEL"] = "on"
+    return client
+
+
+@pytest.fixture
 def accel_dir(settings, tmp_path):
     directory = tmp_path / "accel"
     settings.CATALOG_ACCEL_URL = "/_accel/"
@@ -154,6 +161,20 @@ def test_an_unwritable_directory_falls_back_to_sending_the_bytes(client, setting
     assert "X-Accel-Redirect off" in caplog.text
 
 
+@pytest.mark.parametrize("value", [None, "", "off", "1"])
+def test_without_nginx_saying_so_the_bytes_come_from_gunicorn(client, accel_dir, value):
+    """A request straight to gunicorn, or through an nginx that has no /_accel/ location (yet):
+    an X-Accel-Redirect would be an empty page there."""
+    add_products(3)
+    if value is None:
+        del client.defaults["HTTP_X_CATALOG_ACCEL"]
+    else:
+        client.defaults["HTTP_X_CATALOG_ACCEL"] = value
+    response = client.get("/fruits/")
+    assert "X-Accel-Redirect" not in response
+    assert len(response.json()) == 3
+
+
 def test_without_the_setting_the_bytes_come_from_gunicorn(client, settings, tmp_path):
     settings.CATALOG_ACCEL_URL = ""
     settings.CATALOG_ACCEL_DIR = tmp_path / "accel"
@@ -172,6 +193,7 @@ def test_nginx_passes_every_header_the_fast_path_sets(client, accel_dir, setting
     block = re.search(r"location /_accel/ \{(.*?)\n    \}", template, re.S)
     assert block, "the internal X-Accel location is missing from the nginx template"
     assert "internal;" in block.group(1)
+    assert "proxy_set_header X-Catalog-Accel {{ 'on' if webserver_accel_redirect" in template
     passed = re.findall(r"add_header\s+(\S+)\s+\$upstream_http_(\S+);", block.group(1))
     assert {name for name, _var in passed} == set(accel.PASSED_HEADERS)
     for name, variable in passed:

@@ -5,7 +5,8 @@ With ``CATALOG_ACCEL_URL`` set (the role sets ``/_accel/``), every body the fast
 ``fruits-<digest>.json``, ``fruits-<digest>.json.gz``, ``storefront-<digest>.html`` ... A
 200 is then an empty response carrying the headers (ETag, Cache-Control, Vary, the security
 headers) and ``X-Accel-Redirect: /_accel/<file>``; nginx serves that file from an ``internal``
-location, copying those headers (its config lists them: ``PASSED_HEADERS``). Django still
+location, copying those headers (its config lists them: ``PASSED_HEADERS``). Only requests
+that nginx marks with ``X-Catalog-Accel: on`` get a redirect (``requested``). Django still
 checks the catalog version on every request and answers 304s itself, so a write is visible
 on the next request from every worker, exactly as without nginx.
 
@@ -61,6 +62,15 @@ class File(NamedTuple):
 
 def enabled() -> bool:
     return bool(settings.CATALOG_ACCEL_URL)
+
+
+def requested(request) -> bool:
+    """nginx says, per request, that it has the internal location (``X-Catalog-Accel: on``,
+    set by the role's proxy location, which overwrites what a client sends). Without it (a
+    request straight to gunicorn, another proxy, an nginx not yet reloaded with the location
+    during a deploy) the bytes are sent by gunicorn: an X-Accel-Redirect nobody follows would
+    be an empty page."""
+    return request.META.get("HTTP_X_CATALOG_ACCEL") == "on"
 
 
 def _warn_once(what: str, exc: OSError) -> None:

@@ -230,7 +230,7 @@ def serve(
     else:
         body = entry.gz_body if use_gzip else entry.body
         file = entry.gz_file if use_gzip else entry.file
-        if file is not None and accel.ensure(file, body):
+        if file is not None and accel.requested(request) and accel.ensure(file, body):
             response = HttpResponse(b"", content_type=content_type)
             response["X-Accel-Redirect"] = file.url
             response["Content-Length"] = "0"
