@@ -80,7 +80,8 @@ class CatalogSite(object):
 
     def __init__(self, data_dir, workers=2, settings_module='catalog_site.settings', pythonpath=(),
                  settings=None, python=sys.executable, gunicorn_args=('--graceful-timeout', '5', '--timeout', '60'),
-                 username='uploader'):
+                 username='uploader', wsgi_app='catalog_site.wsgi:application'):
+        self.wsgi_app = wsgi_app
         self.data_dir = str(data_dir)
         self.workers = workers
         self.python = python
@@ -143,7 +144,7 @@ class CatalogSite(object):
         if self.running():
             raise SiteError('gunicorn is already running (pid %d)' % self.pid)
         self._log = open(self.log_path, 'a')
-        command = [self.python, '-m', 'gunicorn', 'catalog_site.wsgi:application', '--workers', str(self.workers),
+        command = [self.python, '-m', 'gunicorn', self.wsgi_app, '--workers', str(self.workers),
                    '--worker-class', 'sync', '--bind', '127.0.0.1:%d' % self.port] + self.gunicorn_args
         self.process = subprocess.Popen(command, env=self.env, cwd=self.data_dir, stdout=self._log,
                                         stderr=subprocess.STDOUT, preexec_fn=die_with_parent)

@@ -12,6 +12,6 @@ def jpeg_bytes(seed, size=(60, 40), quality=90):
     """A real JPEG of one colour derived from ``seed``: other seed, other bytes."""
     from PIL import Image
     buffer = io.BytesIO()
-    Image.new('RGB', size, ((seed * 47) % 256, (seed * 91) % 256, (seed * 13) % 256)).save(buffer, 'JPEG',
-                                                                                          quality=quality)
+    colour = ((seed * 47) % 256, (seed * 91) % 256, (seed * 13) % 256)
+    Image.new('RGB', size, colour).save(buffer, 'JPEG', quality=quality)
     return buffer.getvalue()

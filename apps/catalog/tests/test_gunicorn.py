@@ -23,9 +23,9 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 @pytest.fixture
 def server(tmp_path):
-    """gunicorn, 2 workers, the production settings plus the worker-PID header."""
-    site = CatalogSite(tmp_path, workers=2, settings_module="tests.gunicorn_settings",
-                       pythonpath=[TESTS_DIR.parent], settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1"})
+    """gunicorn, 2 workers, the production settings and WSGI application, plus the worker-PID header."""
+    site = CatalogSite(tmp_path, workers=2, pythonpath=[TESTS_DIR.parent],
+                       wsgi_app="tests.gunicorn_wsgi:application", settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1"})
     with site:
         yield site.url, site.token
 
@@ -172,8 +172,7 @@ THROUGH_NGINX = {"X-Catalog-Accel": "on"}  # what the role's nginx adds to every
 
 @pytest.fixture
 def accel_server(tmp_path):
-    site = CatalogSite(tmp_path, workers=2, settings_module="tests.gunicorn_settings",
-                       pythonpath=[TESTS_DIR.parent],
+    site = CatalogSite(tmp_path, workers=2, pythonpath=[TESTS_DIR.parent], wsgi_app="tests.gunicorn_wsgi:application",
                        settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1", "CATALOG_ACCEL_URL": "/_accel/"})
     with site:
         yield site, tmp_path / "accel"
