@@ -295,11 +295,11 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
               'naive body identical' % (count, format(len(fast.content), ','), etag, format(len(home.content), ','),
                                         format(len(home_gz_bytes), ',')), flush=True)
 
-        fruits, home, home_gz = 'GET /fruits/ (fast path, JSON)', 'GET / (store front)', 'GET / Accept-Encoding: gzip'
+        l_fruits, l_home, l_home_gz = 'GET /fruits/ (fast path, JSON)', 'GET / (store front)', 'GET / Accept-Encoding: gzip'
         endpoints = {
-            fruits: ('/fruits/', {'Accept': 'application/json'}),
-            home: ('/', {}),
-            home_gz: ('/', {'Accept-Encoding': 'gzip'}),
+            l_fruits: ('/fruits/', {'Accept': 'application/json'}),
+            l_home: ('/', {}),
+            l_home_gz: ('/', {'Accept-Encoding': 'gzip'}),
         }
         ceilings = {}
         if lab:
@@ -313,9 +313,9 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
                 if copy.status_code != 200 or copy.raw.read(decode_content=False) != body:
                     sys.exit('the static copy %s%s/%s is not the same bytes' % (base, CEILING_URL, name))
             ceilings = {
-                fruits: ('ceiling: static copy of /fruits/', CEILING_URL + '/fruits.json', {'Accept': 'application/json'}),
-                home: ('ceiling: static copy of /', CEILING_URL + '/storefront.html', {}),
-                home_gz: ('ceiling: static copy of / gzipped', CEILING_URL + '/storefront.html.gz', {}),
+                l_fruits: ('ceiling: static copy of /fruits/', CEILING_URL + '/fruits.json', {'Accept': 'application/json'}),
+                l_home: ('ceiling: static copy of /', CEILING_URL + '/storefront.html', {}),
+                l_home_gz: ('ceiling: static copy of / gzipped', CEILING_URL + '/storefront.html.gz', {}),
             }
         # Each endpoint right beside its ceiling, in --rounds rounds: the two cores are shared, so
         # a ratio is only fair between runs made under the same load.
@@ -358,19 +358,19 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
             ratio = '%.2fx' % ratios[label][number] if label in ratios else ''
             print('%-42s %5d %9.1f %8.2f %12d %9d %7.1f %9s%s' % (label, number + 1, row['rps'], row['p99_ms'],
                                                                row['bad'], row['requests'], row['mb_s'], ratio, note))
-    fast_row, naive_row = best(results[fruits]), results[naive_label][0]
+    fast_row, naive_row = best(results[l_fruits]), results[naive_label][0]
     print()
     print('ratio GET /fruits/ fast path / naive DRF serializer: %.1fx req/s, p99 %.1fx lower'
           % (fast_row['rps'] / max(naive_row['rps'], 0.01), naive_row['p99_ms'] / max(fast_row['p99_ms'], 0.001)))
     for label, values in ratios.items():
         print('ratio %-36s / its ceiling (nginx, static file, same round): median %.2fx of %s%s'
               % (label, statistics.median(values), ' '.join('%.2f' % v for v in values),
-                 ' (target >= %.1fx)' % TARGET_CEILING_RATIO if label in (fruits, home) else ''))
+                 ' (target >= %.1fx)' % TARGET_CEILING_RATIO if label in (l_fruits, l_home) else ''))
     print('a write visible at once on every worker: %s' % visible)
     print('load average before: %s  after: %s (1/5/15 min; %d cores shared by wrk, nginx, gunicorn'
           ' and other sessions)' % (before, after, os.cpu_count() or 0))
     missed = []
-    for label in (fruits, home):
+    for label in (l_fruits, l_home):
         row = best(results[label])
         ok = row['rps'] >= TARGET_RPS and row['p99_ms'] < TARGET_P99_MS and row['bad'] == 0
         if label in ratios:
