@@ -356,8 +356,8 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
         for number, row in enumerate(rows):
             note = '  socket errors: %s' % row['socket_errors'] if row['socket_errors'] else ''
             ratio = '%.2fx' % ratios[label][number] if label in ratios else ''
-            print('%-42s %5d %9.1f %8.2f %12d %9d %7.1f %9s%s' % (label, number + 1, row['rps'], row['p99_ms'],
-                                                               row['bad'], row['requests'], row['mb_s'], ratio, note))
+            values = (label, number + 1, row['rps'], row['p99_ms'], row['bad'], row['requests'], row['mb_s'], ratio, note)
+            print('%-42s %5d %9.1f %8.2f %12d %9d %7.1f %9s%s' % values)
     fast_row, naive_row = best(results[l_fruits]), results[naive_label][0]
     print()
     print('ratio GET /fruits/ fast path / naive DRF serializer: %.1fx req/s, p99 %.1fx lower'
