@@ -209,3 +209,26 @@ def test_nginx_passes_every_header_the_fast_path_sets(client, accel_dir, setting
             assert "X-Accel-Redirect" in response
             names = {name.lower() for name in response.headers}
             assert names - copied_by_nginx <= {name.lower() for name in accel.PASSED_HEADERS}, path
+
+
+def test_a_burst_of_versions_keeps_the_directory_small(client, auth, accel_dir):
+    """One version per write while visitors read: files older than 2 s beyond the 8 newest go
+    at once; younger ones stay (a request may be handing one to nginx right now)."""
+    add_products(2)
+    client.get("/fruits/")
+    now = time.time()
+    for number in range(20):
+        made = accel_dir / f"fruits-{number:024x}.json"
+        made.write_bytes(b"[]")
+        os.utime(made, (now - 5 - number, now - 5 - number))  # 5-24 s old: inside the grace period
+    young = accel_dir / ("fruits-" + "f" * 24 + ".json")
+    young.write_bytes(b"[]")
+    post_json(client, "/fruits/", WATERMELON, **auth)
+    current = file_of(client.get("/fruits/"), accel_dir)
+    left = sorted(p.name for p in accel_dir.iterdir() if p.name.startswith("fruits-") and p.name.endswith(".json"))
+    assert current.name in left and young.name in left
+    old_left = [name for name in left if name not in (current.name, young.name)]
+    # the 8 newest besides the current one: the young file, the previous version, and 6 of ours
+    assert len(old_left) <= 7
+    assert f"fruits-{0:024x}.json" in old_left  # the newest of the burst
+    assert f"fruits-{19:024x}.json" not in old_left  # the oldest went

@@ -13,9 +13,10 @@ on the next request from every worker, exactly as without nginx.
 Files are named by a hash of their content: two workers that build the same version write
 the same name (atomically: a temporary file renamed into place), a restarted worker finds
 its files already there, and a file can never hold other bytes than its name says.
-Building a new version deletes the same endpoint's older files, but only those unused for
+Building a new version deletes the same endpoint's older files, those unused for
 ``GRACE_SECONDS`` (a request that read the old version a moment ago may still be handing its
-name to nginx). Each request checks (one ``stat``) that its file is still there and writes it
+name to nginx), and, in a burst of writes, all but the ``RECENT_LIMIT`` newest that are older
+than ``MIN_AGE_SECONDS``, so the directory stays small. Each request checks (one ``stat``) that its file is still there and writes it
 again if not. When the directory cannot be written the bytes are sent by gunicorn, as
 without nginx, and a warning is logged once.
 """
@@ -33,6 +34,8 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 60
+RECENT_LIMIT = 8  # older files per endpoint kept within the grace period, at most
+MIN_AGE_SECONDS = 2.0
 TEMP_PREFIX = ".tmp-"
 
 # Headers the fast path sets besides Content-Type and Cache-Control (which nginx copies from
@@ -136,24 +139,36 @@ def ensure(file: File, body: bytes) -> bool:
 
 
 def clean(key: str, keep: set[str]) -> int:
-    """Delete ``key``'s files (and stray temporary files) unused for GRACE_SECONDS, except
-    ``keep``; the number deleted."""
+    """Delete ``key``'s older files (and stray temporary files), except ``keep``; the number
+    deleted. A file goes when unused for GRACE_SECONDS, or sooner when more than
+    RECENT_LIMIT newer ones exist and it is older than MIN_AGE_SECONDS (a burst of writes
+    while visitors read makes a version per write: disk use stays bounded). A request hands
+    its file name to nginx within milliseconds, far inside MIN_AGE_SECONDS."""
     directory = str(settings.CATALOG_ACCEL_DIR)
-    cutoff = time.time() - GRACE_SECONDS
-    removed = 0
+    now = time.time()
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return 0
+    candidates = []
     for item in entries:
         if item.name in keep or not (item.name.startswith(f"{key}-") or item.name.startswith(TEMP_PREFIX)):
             continue
         try:
-            if item.is_file(follow_symlinks=False) and item.stat(follow_symlinks=False).st_mtime < cutoff:
-                os.unlink(item.path)
-                removed += 1
+            if item.is_file(follow_symlinks=False):
+                candidates.append((item.stat(follow_symlinks=False).st_mtime, item))
         except FileNotFoundError:  # another worker cleaned it first
             pass
-        except OSError as exc:
-            _warn_once(f"cleaning {item.name}", exc)
+    candidates.sort(key=lambda pair: pair[0], reverse=True)
+    removed = 0
+    for rank, (mtime, item) in enumerate(candidates):
+        age = now - mtime
+        if age > GRACE_SECONDS or (rank >= RECENT_LIMIT and age > MIN_AGE_SECONDS):
+            try:
+                os.unlink(item.path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                _warn_once(f"cleaning {item.name}", exc)
     return removed
