@@ -26,7 +26,9 @@ from ansible_collections.storeops.shop.plugins.module_utils._catalog_client impo
     site_message,
 )
 
-from conftest import FaultProxy, free_port, jpeg_bytes
+from ansible_collections.storeops.shop.tests.support.catalog_site import free_port
+from ansible_collections.storeops.shop.tests.support.fault_proxy import FaultProxy
+from ansible_collections.storeops.shop.tests.support.images import jpeg_bytes
 
 WATERMELON = {'name': 'Watermelon', 'weight': 500, 'description': 'Good for relieving heat.', 'image_name': '010.jpeg'}
 

@@ -23,7 +23,7 @@ from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import
     sync_reviews,
 )
 
-from conftest import jpeg_bytes
+from ansible_collections.storeops.shop.tests.support.images import jpeg_bytes
 
 
 def client_for(url, token=None, **kwargs):
