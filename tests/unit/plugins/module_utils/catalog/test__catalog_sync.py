@@ -251,10 +251,56 @@ def test_a_product_the_site_refuses_takes_its_new_image_with_it(site, supplier, 
     assert names(result['created']) == ['Fruit 1']
     assert result['errors'][0]['file'] == os.path.join(supplier.descriptions, '002.txt')
     assert result['errors'][0]['message'].startswith('refused by the site: POST %s/fruits/: HTTP 400' % proxy.url)
-    if media(site) != [image_name(1)]:   # a site that cannot delete images: the leftover is at least reported
-        assert 'is still on the site' in result['warnings'][0]
-    else:
-        assert result['warnings'] == []
+    assert media(site) == [image_name(1)]          # Fruit 2's picture was taken back
+    assert [e['path'] for e in proxy.requests_to('DELETE', '/images/')] == ['/images/' + image_name(2)]
+    assert result['warnings'] == []
+
+
+def test_on_a_site_that_cannot_delete_a_refused_products_image_is_reported(site, supplier, proxy):
+    supplier.products(2)
+
+    def refuse_fruit_2_and_deletes(number, method, path):
+        if method == 'DELETE':
+            return ('status', 405, {})
+        if method == 'POST' and path == '/fruits/':
+            if len([e for e in proxy.requests_to('POST', '/fruits/') if e['status'] == 201]) == 1:
+                return ('status', 400, {})
+        return None
+
+    proxy.hook = refuse_fruit_2_and_deletes
+    result = run(proxy.url, supplier, site.token)
+    assert names(result['created']) == ['Fruit 1']
+    assert result['warnings'] == ['%s: the image %s uploaded for the refused product %r is still on the site (the site '
+                                  'cannot delete images)' % (os.path.join(supplier.descriptions, '002.txt'),
+                                                             image_name(2), 'Fruit 2')]
+
+
+def test_a_no_op_rerun_asks_the_site_two_questions(site, supplier, proxy):
+    """Issue 18: the re-run downloaded every image to compare it; the index answers for all of them."""
+    supplier.products(30)
+    run(site, supplier, site.token)
+    result = run(proxy.url, supplier, site.token)
+    assert result['changed'] is False
+    assert [(e['method'], e['path']) for e in proxy.log] == [('GET', '/fruits/'), ('GET', '/images/')]
+
+
+def test_a_site_with_only_the_original_api_is_asked_image_by_image(site, supplier, proxy):
+    """A site of the course's kind: no /images/ index, no DELETE; the module still reconciles."""
+    supplier.products(3)
+
+    def original_api(number, method, path):
+        if path.startswith('/images'):
+            return ('status', 404, {})
+        return None
+
+    proxy.hook = original_api
+    first = run(proxy.url, supplier, site.token)
+    assert first['errors'] == [] and first['counts']['created'] == 3
+    proxy.log[:] = []
+    again = run(proxy.url, supplier, site.token)
+    assert again['changed'] is False and writes(proxy) == []
+    assert sorted(e['path'] for e in proxy.requests_to('GET', '/media/images/')) == sorted(
+        '/media/images/' + image_name(n) for n in (1, 2, 3))
 
 
 def test_wrong_token_fails_with_nothing_written(site, supplier, proxy):
