@@ -14,7 +14,7 @@ site only, with product names and image names that carry a per-run prefix.
 Each phase uses its own set of ``--count`` products + 600x400 JPEG images (new names):
 
 1. the module's code path (``_catalog_sync.sync_catalog``), first run: everything new;
-2. the same, second run: nothing new (one list GET + one image GET per product);
+2. the same, second run: nothing new (two GETs: the products and the image index);
 3. the naive loop, as the course's scripts or an ``ansible.builtin.uri`` loop do it: per item
    a fresh ``requests.post`` to ``/upload/`` and one to ``/fruits/``, no session, no check;
 4. the naive loop run again on the same items (it cannot know what is there);
@@ -101,7 +101,7 @@ def write_set(folder, prefix, name_prefix, jpegs):
 def module_way(url, token, ca_path, descriptions, images):
     with CatalogClient(url, token=token, ca_path=ca_path) as client:
         started = time.perf_counter()
-        result = sync_catalog(client, descriptions, images)
+        result, dummy = sync_catalog(client, descriptions, images)
         elapsed = time.perf_counter() - started
         if result['errors'] or result['pending']:
             raise SystemExit('module run failed: %s' % result['msg'])
@@ -261,8 +261,8 @@ def main():
         n2, statuses2 = naive_way(url, token, args.ca_path, naive_items)
         print('naive loop, 2nd run (same items again):      %7.2f s  statuses %s   naive 2nd/module 2nd = %.1fx'
               % (n2, statuses2, n2 / t2))
-        print('  (the naive 2nd run sends every image again and gets %d x 400 "already exists" for the products;'
-              ' on a site without unique names it would have made %d duplicates)' % (statuses2.get(400, 0), count))
+        print('  (the naive 2nd run sends every image again and gets %d x 409 "already exists" for the products;'
+              ' on a site without unique names it would have made %d duplicates)' % (statuses2.get(409, 0), count))
 
         if args.uri_loop:
             extra = {'url': url, 'token': token}

@@ -38,6 +38,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             override = proxy.hook(number, self.command, self.path)
             if override is not None:  # the hook scripts this request's fault itself
                 fault = override
+        if proxy.body_hook is not None:
+            override = proxy.body_hook(self.command, self.path, body or b'')
+            if override is not None:
+                fault = override
         if isinstance(fault, tuple) and fault[0] == 'delay':
             time.sleep(fault[1])
             fault = None
@@ -97,6 +101,7 @@ class FaultProxy(object):
         self.upstream_port = upstream_port
         self.faults = collections.deque()
         self.hook = None
+        self.body_hook = None       # (method, path, body) -> a fault or None: scripts by what is sent
         self.lock = threading.Lock()
         self.count = 0
         self.log = []

@@ -167,8 +167,46 @@ def test_malformed_json_is_400(client, auth):
     assert "JSON parse error" in response.json()["detail"]
 
 
-def test_a_json_list_is_400_not_500(client, auth):
-    response = post_json(client, "/fruits/", [WATERMELON], **auth)
+def product(number, **fields):
+    return dict({"name": "Fruit %d" % number, "weight": number, "description": "d", "image_name": ""}, **fields)
+
+
+def test_a_list_creates_every_product_in_its_order_in_one_transaction(client, auth):
+    response = post_json(client, "/fruits/", [product(n) for n in (3, 1, 2)], **auth)
+    assert response.status_code == 201, response.content
+    assert [p["name"] for p in response.json()] == ["Fruit 3", "Fruit 1", "Fruit 2"]
+    assert [p["name"] for p in client.get("/fruits/").json()] == ["Fruit 3", "Fruit 1", "Fruit 2"]
+
+
+def test_a_list_with_one_bad_product_creates_none_and_says_which(client, auth):
+    response = post_json(client, "/fruits/", [product(1), product(2, weight="heavy")], **auth)
+    assert response.status_code == 400
+    assert list(response.json()["items"]) == ["1"] and "weight" in response.json()["items"]["1"]
+    assert client.get("/fruits/").json() == []
+
+
+def test_a_list_with_a_name_on_the_site_is_409_and_creates_none(client, auth):
+    post_json(client, "/fruits/", product(2), **auth)
+    response = post_json(client, "/fruits/", [product(1), product(2)], **auth)
+    assert response.status_code == 409 and response.json()["code"] == "duplicate"
+    assert response.json()["items"] == {"1": {"name": ["A product with this name already exists."]}}
+    assert [p["name"] for p in client.get("/fruits/").json()] == ["Fruit 2"]
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "Send 1 to 1000 products in a list."),
+    ([product(1)] * 2, "Two products of the list have the same name."),
+    ([product(n) for n in range(1001)], "Send 1 to 1000 products in a list."),
+])
+def test_lists_that_are_empty_too_long_or_repeat_a_name_are_400(client, auth, data, message):
+    response = post_json(client, "/fruits/", data, **auth)
+    assert response.status_code == 400 and message in json.dumps(response.json())
+    assert client.get("/fruits/").json() == []
+
+
+def test_a_list_of_reviews_is_still_400(client, auth):
+    response = post_json(client, "/feedback/", [{"title": "t", "name": "n", "date": "2020-02-02", "feedback": "f"}],
+                         **auth)
     assert response.status_code == 400
 
 

@@ -69,9 +69,11 @@ class _CatalogWrites:
         self._save(serializer)
 
     def _save(self, serializer):
+        items = serializer.validated_data if isinstance(serializer.validated_data, list) else [serializer.validated_data]
         try:
             with transaction.atomic():
-                images.lock_for_product(serializer.validated_data.get("image_name", ""))
+                for item in items:
+                    images.lock_for_product(item.get("image_name", ""))
                 serializer.save()
         except IntegrityError:
             raise ValidationError(
@@ -84,9 +86,18 @@ class _CatalogWrites:
             instance.delete()
 
     def handle_exception(self, exc):
+        if isinstance(exc, ValidationError) and isinstance(self.request.data, list) and isinstance(exc.detail, dict) \
+                and exc.detail and all(str(key).isdigit() for key in exc.detail):
+            # A list of products: the errors by position in the list, {"1": {"weight": [...]}}.
+            if _only_uniqueness_errors(exc.get_codes()):
+                return Response({"code": "duplicate", "items": exc.detail}, status=status.HTTP_409_CONFLICT)
+            return Response({"items": exc.detail}, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, ValidationError) and _only_uniqueness_errors(exc.get_codes()):
             return Response({"code": "duplicate", **exc.detail}, status=status.HTTP_409_CONFLICT)
         return super().handle_exception(exc)
+
+
+MAX_BULK = 1000
 
 
 class ProductList(_CatalogWrites, generics.ListCreateAPIView):
@@ -94,12 +105,25 @@ class ProductList(_CatalogWrites, generics.ListCreateAPIView):
 
     POST `{"name": "Watermelon", "weight": 500, "description": "...", "image_name": "010.jpeg"}`
     with `Authorization: Token <token>`. `weight` is an integer number of lbs.
+    POST a JSON list of such objects (at most 1,000) to create them all, in that order, in one
+    transaction: all or none (201 with the list; 400 or 409 with the errors of each item).
     GET returns every product as a JSON list; `?page=N` (and `&page_size=M`) pages it.
     """
 
     queryset = Product.objects.order_by("id")
     serializer_class = ProductSerializer
     duplicate_error = {"name": ["A product with this name already exists."]}
+
+    def get_serializer(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if isinstance(data, list):
+            if not data or len(data) > MAX_BULK:
+                raise ValidationError({"detail": f"Send 1 to {MAX_BULK} products in a list."})
+            names = [item.get("name") for item in data if isinstance(item, dict)]
+            if len(set(names)) != len(names):
+                raise ValidationError({"name": ["Two products of the list have the same name."]})
+            kwargs["many"] = True
+        return super().get_serializer(*args, **kwargs)
 
 
 class ProductDetail(_CatalogWrites, generics.RetrieveUpdateDestroyAPIView):
