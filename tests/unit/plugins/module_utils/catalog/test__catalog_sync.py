@@ -387,19 +387,20 @@ def test_503s_in_the_middle_are_retried_and_the_run_completes(site, supplier, pr
 
 
 def test_gunicorn_stopped_mid_run_then_rerun_gives_each_product_exactly_once(site, supplier, proxy):
-    count = 30
+    count = 60
     supplier.products(count)
+    lists = []
 
-    uploads = []
-
-    def stop_gunicorn(number, method, path):
+    def stop_gunicorn(method, path, body):
         if method == 'POST' and path == '/upload/':
-            uploads.append(number)
-            if len(uploads) == 15:
-                site.stop()   # well into the writes
+            return ('delay', 0.03)      # slow uploads: products go up in several lists meanwhile
+        if method == 'POST' and path == '/fruits/' and body.startswith(b'['):
+            lists.append(body)
+            if len(lists) == 2:
+                site.stop()             # well into the writes: one list is on the site
         return None
 
-    proxy.hook = stop_gunicorn
+    proxy.body_hook = stop_gunicorn
     result = run(proxy.url, supplier, site.token, retries=2)
     assert not site.running()
     done = result['counts']['created']
@@ -415,7 +416,7 @@ def test_gunicorn_stopped_mid_run_then_rerun_gives_each_product_exactly_once(sit
     for product in site.products():
         assert os.path.exists(os.path.join(site.media_images, product['image_name']))  # never without its image
 
-    proxy.hook = None
+    proxy.body_hook = None
     again = run(proxy.url, supplier, site.token)
     assert again['errors'] == [] and again['pending'] == []
     assert again['counts']['created'] == count - done
