@@ -483,8 +483,9 @@ def evaluate(state, checks, settings, now):
     if len(state['pending']) > MAX_PENDING:
         dropped = state['pending'][:len(state['pending']) - MAX_PENDING]
         del state['pending'][:len(dropped)]
-        notes.append('dropped the %d oldest pending mails (more than %d pending): %s'
-                     % (len(dropped), MAX_PENDING, ', '.join(m['subject'] for m in dropped)))
+        notes.append('dropped %s (more than %d pending): %s'
+                     % ('the oldest pending mail' if len(dropped) == 1 else 'the %d oldest pending mails' % len(dropped),
+                        MAX_PENDING, ', '.join(m['subject'] for m in dropped)))
     return queued, notes
 
 
@@ -589,9 +590,9 @@ class Log(object):
 class Lock(object):
     """An exclusive lock on ``<state file>.lock``, waited for at most ``timeout`` seconds."""
 
-    def __init__(self, path, timeout=LOCK_TIMEOUT):
+    def __init__(self, path, timeout=None):
         self.path = path
-        self.timeout = timeout
+        self.timeout = LOCK_TIMEOUT if timeout is None else timeout
         self.fd = None
 
     def acquire(self):
