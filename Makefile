@@ -1,7 +1,7 @@
 # storeops.shop — one entry point for humans and CI.
 #   make demo    lab up, provision it with the collection, run the jobs on sample data, print where to look
 #   make test    lint, sanity, unit tests, then the lab-backed tests; brings the lab down at the end
-#   make check   the fast part of `make test` (lint + sanity + units), no lab
+#   make check   the fast part of `make test` (lint, sanity, unit tests, the catalog site's tests), no lab
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -11,26 +11,37 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-# Debian packages the lab, the tests and the demo need on this machine.
-APT_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client rsync \
-	python3-venv poppler-utils chromium chromium-driver wrk curl ca-certificates shellcheck
+# Debian packages: what `make check` needs (sanity's shellcheck, poppler for the PDF tests,
+# the fonts build_report embeds), and what the lab, the browser checks and the benches add.
+CHECK_PACKAGES := python3-venv shellcheck poppler-utils fonts-dejavu-core fonts-droid-fallback
+LAB_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client rsync \
+	chromium chromium-driver wrk curl ca-certificates
 LAB := $(PYTHON) tests/lab/lab.py
 
-.PHONY: help venv deps check lint sanity units lab-up lab-down lab-status molecule integration lab-tests test demo bench build changelog clean
+.PHONY: help venv deps check-deps check lint sanity units catalog-tests lab-up lab-down lab-status molecule integration lab-tests test demo bench build changelog clean
 
 help:
 	@echo "make demo | make test | make check | make lab-up | make lab-down | make bench | make build"
 
 # --- environment -----------------------------------------------------------------
-deps: $(VENV)/.deps-stamp
-$(VENV)/.deps-stamp: Makefile
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# Installs the Debian packages of $(1) that are missing (one apt-get run).
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:" $$missing; \
 	  apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@mkdir -p $(VENV) && touch $@
+endef
+
+check-deps: $(VENV)/.check-deps-stamp
+$(VENV)/.check-deps-stamp: Makefile
+	$(call apt_install,$(CHECK_PACKAGES))
+
+deps: check-deps $(VENV)/.deps-stamp
+$(VENV)/.deps-stamp: Makefile
+	$(call apt_install,$(LAB_PACKAGES))
 
 venv: $(VENV)/.venv-stamp .ansible/collections/ansible_collections/storeops/shop
 $(VENV)/.venv-stamp: requirements/dev.txt meta/ee-requirements.txt
@@ -43,7 +54,7 @@ $(VENV)/.venv-stamp: requirements/dev.txt meta/ee-requirements.txt
 	@mkdir -p $(@D) && ln -sfn ../../../.. $@
 
 # --- fast checks -----------------------------------------------------------------
-check: lint sanity units
+check: lint sanity units catalog-tests
 
 lint: venv
 	$(BIN)/yamllint -s .
@@ -53,11 +64,14 @@ lint: venv
 	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee --output-filename Containerfile >/dev/null
 	@echo "execution-environment.yml: valid (build context in build/ee)"
 
-sanity: deps venv
+sanity: check-deps venv
 	tests/sanity/run.sh
 
-units: venv
+units: check-deps venv
 	tests/unit/run.sh
+
+catalog-tests: venv
+	apps/catalog/run-tests.sh
 
 # --- the lab ---------------------------------------------------------------------
 lab-up: deps venv

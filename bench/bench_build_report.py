@@ -125,7 +125,7 @@ report = _report.generate(dict(kind='sales_summary', src=sys.argv[1], dest=sys.a
                                date='2026-11-23', text=None, page_size='A4', columns=None, sort_by=None,
                                sort_order=None, skip_invalid=False))
 if not _fs.same_content(sys.argv[2], report.data):
-    _report.write_pdf(sys.argv[2], report.data)
+    _report.write_file(sys.argv[2], report.data)
 summary = report.result['summary']['lines']
 elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 '''

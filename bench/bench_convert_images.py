@@ -11,7 +11,7 @@
    transparent black like the course's Material icons, delivered rotated 90 degrees
    anti-clockwise), plus the same 500 icons in colours (no target, shown for comparison).
 2. Converts both sets with the naive course loop (open -> convert('RGB') -> resize -> save,
-   one process) and with the module's code path (``_images.run_job``, 2 worker processes,
+   one process) and with the module's code path (``_convert_images.convert_folder``, 2 worker processes,
    including hashing, manifest and atomic writes), each in a fresh Python process,
    interleaved, best of ``--rounds``. Prints images/s both ways and the ratio, and the
    peak RSS of any worker process.
@@ -156,11 +156,11 @@ def own_peak_kb():
 
 
 def child_module(kind, src, out):
-    from ansible_collections.storeops.shop.plugins.module_utils._images import Spec, run_job
+    from ansible_collections.storeops.shop.plugins.module_utils._convert_images import Spec, convert_folder
     spec = Spec(size=[600, 400]) if kind == 'supplier' else Spec(size=[128, 128], rotate=90)  # icons, coloured
     cpu = cpu_seconds()
     start = time.perf_counter()
-    result, dummy = run_job(src, out, spec, workers=WORKERS)
+    result, dummy = convert_folder(src, out, spec, workers=WORKERS)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({'seconds': elapsed, 'cpu': cpu_seconds() - cpu, 'files': result['counts']['total'],
@@ -192,7 +192,7 @@ def mean_abs_diff(a, b):
 def quality(src_dir, icons=False, count=4):
     """(worst module MAD, best naive MAD) against LANCZOS of the flattened (and, for icons, rotated) image."""
     from PIL import Image
-    from ansible_collections.storeops.shop.plugins.module_utils import _images_pipeline as pipeline
+    from ansible_collections.storeops.shop.plugins.module_utils import _image_convert as pipeline
     size = (128, 128) if icons else (600, 400)
     spec = pipeline.Spec(size=list(size), rotate=90 if icons else 0)
     ours, naive = [], []

@@ -16,7 +16,7 @@ web=$(host web); mail=$(host mail)
 echo "=== 1/4 provision: webserver role on web, mailstack role on mail"
 ansible-playbook storeops.shop.site -i "$inv" -e @tests/demo/lab-vars.yml
 
-echo "=== 2/4 sample data (supplier TIFFs, descriptions, reviews, car sales) in $work"
+echo "=== 2/4 sample data in $work: two supplier deliveries (archives of TIFFs + descriptions, both numbered from 001) in the inbox, reviews, car sales"
 python tests/demo/make_sample_data.py "$work"
 # The site's token and the lab's CA files, kept in a 0600 file, never on a command line.
 python3 tests/lab/lab.py exec web -- cat /etc/storeops/catalog-tls.crt > "$work/catalog-ca.crt"
@@ -25,7 +25,7 @@ python3 tests/lab/lab.py exec mail -- cat /etc/ssl/storeops-mail/mail.crt > "$wo
 cat > "$work/vars.yml" <<VARS
 storeops_catalog_url: https://$web
 storeops_catalog_ca_path: $work/catalog-ca.crt
-storeops_supplier_dir: $work/supplier-data
+storeops_deliveries_dir: $work/deliveries
 storeops_reviews_dir: $work/reviews
 storeops_sales_json: $work/car_sales.json
 storeops_report_dir: $work/reports
@@ -52,8 +52,8 @@ cat <<SUMMARY
   store front      https://$web/            (self-signed: CA in $work/catalog-ca.crt)
   catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token in $work/secrets.yml)
   webmail          https://$mail/           user / lab-only-Passw0rd  (the two report mails are in the inbox)
-  reports          $work/reports/processed.pdf  $work/reports/cars.pdf
-  converted images $work/supplier-data/images/*.jpeg
+  reports          $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
+  deliveries       $work/deliveries/archive/ (processed, date-stamped)  $work/deliveries/rejected/ (refused)
   screenshots      $work/storefront.png  $work/webmail.png
   hosts            $(python3 tests/lab/lab.py status | tr '\n' ';' | sed 's/;$//')
   ssh              ssh -i /var/lib/storeops-lab/ssh/id_ed25519 root@$web

@@ -20,7 +20,7 @@ trap 'make --no-print-directory lab-down >/dev/null 2>&1 || true' EXIT INT TERM
 stage lint        make --no-print-directory lint
 stage sanity      make --no-print-directory sanity
 stage units       make --no-print-directory units
-[ -x apps/catalog/run-tests.sh ] && stage catalog-app apps/catalog/run-tests.sh
+stage catalog-app make --no-print-directory catalog-tests
 stage lab-up      make --no-print-directory lab-up
 if ! printf '%s\n' "${failures[@]:-}" | grep -qx lab-up; then
   stage integration make --no-print-directory integration

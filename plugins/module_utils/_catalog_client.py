@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 import traceback
 from urllib.parse import quote, urljoin, urlsplit
@@ -47,6 +48,19 @@ BACKOFF = 0.5            # first pause; doubled after every failed attempt
 MAX_PAUSE = 30.0         # longest pause between two attempts, Retry-After included
 MAX_PAGES = 10000        # a site that keeps sending "next" links is broken
 MEDIA_IMAGES = '/media/images/'
+IMAGES_INDEX = '/images/'
+# Requests in flight at most (image uploads); the connection pool holds as many.
+CONCURRENCY = 4
+# The catalog site's limits (apps/catalog serializers): checked before the first write, so
+# that nothing is uploaded for a record the site would refuse.
+LIMITS = {
+    'product_name': 200,
+    'description': 20000,
+    'weight': 2147483647,
+    'review_title': 200,
+    'review_name': 100,
+    'feedback': 20000,
+}
 _TAGS = re.compile(r'<(script|style)\b.*?</\1\s*>|<[^>]+>', re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r'\s+')
 
@@ -61,6 +75,13 @@ def catalog_argument_spec():
         timeout=dict(type='float', default=DEFAULT_TIMEOUT),
         retries=dict(type='int', default=DEFAULT_RETRIES),
     )
+
+
+def client_from(options, **kwargs):
+    """The :class:`CatalogClient` for a module's connection options."""
+    return CatalogClient(options['url'], token=options.get('token'), validate_certs=options.get('validate_certs', True),
+                         ca_path=options.get('ca_path'), timeout=options.get('timeout', DEFAULT_TIMEOUT),
+                         retries=options.get('retries', DEFAULT_RETRIES), **kwargs)
 
 
 class CatalogError(Exception):
@@ -122,9 +143,24 @@ def site_message(payload, text=''):
     return str(payload)
 
 
+def error_code(error):
+    """The site's machine-readable error code (``{"code": "duplicate", ...}``), or None."""
+    payload = getattr(error, 'payload', None)
+    code = payload.get('code') if isinstance(payload, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def is_duplicate(error):
-    """True when a 400 says the object already exists (the site's unique checks)."""
-    if not isinstance(error, CatalogHTTPError) or error.status != 400:
+    """True when the site says the object already exists.
+
+    Our site answers 409 with ``code: duplicate``. A site of the course's kind answers 400
+    with Django's own unique-check messages, which are matched as a fallback.
+    """
+    if not isinstance(error, CatalogHTTPError):
+        return False
+    if error.status == 409:
+        return error_code(error) in ('duplicate', None)
+    if error.status != 400:
         return False
     message = error.site_message or ''
     return 'already exists' in message or 'must make a unique set' in message
@@ -182,12 +218,13 @@ class CatalogClient(object):
         self.backoff = float(backoff)
         self.sleep = sleep
         self.requests_sent = 0
+        self._count_lock = threading.Lock()
         self.session = requests.Session()
         self.session.auth = _TokenAuth(token)
         self.session.headers['User-Agent'] = '%s python-requests/%s' % (user_agent, requests.__version__)
         self.session.headers['Accept'] = 'application/json'
         # Retries are ours (they know which answers are worth retrying); the adapter's are off.
-        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4)
+        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=CONCURRENCY)
         self.session.mount('http://', adapter)
         self.session.mount('https://', adapter)
         # Passed with every request: a session's own verify loses to REQUESTS_CA_BUNDLE.
@@ -235,7 +272,8 @@ class CatalogClient(object):
             attempt += 1
             response = None
             try:
-                self.requests_sent += 1
+                with self._count_lock:
+                    self.requests_sent += 1
                 response = self.session.request(method, url, **kwargs)
             except requests.exceptions.SSLError as exc:
                 raise CatalogTLSError(
@@ -332,14 +370,17 @@ class CatalogClient(object):
         except ValueError:
             return {}, response.attempts
 
-    def upload_image(self, name, data, path='/upload/'):
+    def upload_image(self, name, data, path='/upload/', replace=False):
         """``POST /upload/`` with the image as multipart field ``file``.
 
         Returns the site's answer ``{name, url, size, sha256, result}`` where ``result`` is
         ``created``, ``replaced`` or ``unchanged`` (the site compares the content itself).
+        Without ``replace`` the site refuses (409 ``name_taken``) to put other bytes under a
+        name it already holds; a site of the course's kind ignores the field and replaces.
         """
         content_type = 'image/jpeg' if name.lower().endswith(('.jpg', '.jpeg', '.jpe')) else 'application/octet-stream'
-        response = self.request('POST', path, expected=(200, 201), files={'file': (name, data, content_type)})
+        response = self.request('POST', path, expected=(200, 201), files={'file': (name, data, content_type)},
+                                data={'replace': 'true' if replace else 'false'})
         try:
             answer = response.json()
         except ValueError:
@@ -372,6 +413,43 @@ class CatalogClient(object):
             return None  # a broken download proves nothing: upload, the site compares the content
         finally:
             response.close()
+
+    def image_index(self):
+        """``{name: {'sha256', 'size'}}`` of every image the site holds, from ``GET /images/``.
+
+        None when the site has no such endpoint (a site of the course's kind): the caller then
+        asks for each image it needs (:meth:`image_sha256`).
+        """
+        try:
+            data = self.get_json(IMAGES_INDEX, expected=(200,))
+        except CatalogHTTPError as exc:
+            if exc.status in (404, 405, 406):
+                return None
+            raise
+        except CatalogError as exc:
+            if 'is not JSON' in exc.message:
+                return None  # an HTML page: the route does not exist there
+            raise
+        if isinstance(data, dict) and isinstance(data.get('results'), list):
+            data = data['results']
+        if not isinstance(data, list):
+            return None
+        return dict((entry['name'], {'sha256': entry.get('sha256'), 'size': entry.get('size')})
+                    for entry in data if isinstance(entry, dict) and isinstance(entry.get('name'), str))
+
+    def delete_image(self, name):
+        """``DELETE /images/<name>``: True when it is gone, False when the site cannot delete images.
+
+        A 404 may mean "no such image" or "no such endpoint" (a site with only the original
+        API): the image is then looked for under ``/media/images/``.
+        """
+        try:
+            response = self.request('DELETE', IMAGES_INDEX + quote(name), expected=(204, 404))
+        except CatalogHTTPError as exc:
+            if exc.status in (405, 501):
+                return False
+            raise
+        return response.status_code == 204 or self.image_sha256(name) is None
 
     def check_token(self, path='/fruits/'):
         """Prove that the token may write, without writing: POST an empty object.

@@ -122,7 +122,6 @@ class Attachment(object):
         return dict(path=self.path, filename=self.filename, mime_type=self.mime_type, size=self.size, sha256=self.sha256)
 
 
-
 # --- addresses -------------------------------------------------------------------------
 
 

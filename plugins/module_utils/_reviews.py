@@ -2,7 +2,9 @@
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Customer reviews (``NNN.txt``, course Module 2), in the same style as ``_descriptions``.
+"""Customer reviews (``NNN.txt``), in the same style as ``_descriptions``.
+
+Private to the collection: it can change at any time.
 
 File format::
 
@@ -22,9 +24,11 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.storeops.shop.plugins.module_utils._descriptions import (
+from ansible_collections.storeops.shop.plugins.module_utils._textfiles import (
     TEXT_SUFFIX,
     ParseError,
+    body_text,
+    control_character,
     parse_folder,
     read_lines,
     stem_of,
@@ -54,26 +58,28 @@ def parse_review_lines(lines, path):
 
     title = line(1)
     if not title:
-        raise ParseError(path, 1, 'missing title: the first line must be the review title')
+        raise ParseError(path, 1, 'missing title: the first line must be the review title', 'title')
     name = line(2)
     if not name:
-        raise ParseError(path, 2, "missing name: the second line must be the reviewer's name")
+        raise ParseError(path, 2, "missing name: the second line must be the reviewer's name", 'name')
+    for number, field, text in ((1, 'title', title), (2, 'name', name)):
+        char = control_character(text)
+        if char:
+            raise ParseError(path, number, 'the %s contains the control character U+%04X' % (field, ord(char)), field)
     try:
         date = parse_date(line(3))
     except ValueError as exc:
-        raise ParseError(path, 3, str(exc))
-    body = lines[3:]
-    while body and not body[0].strip():
-        body.pop(0)
-    if not body:
-        raise ParseError(path, 4, 'missing feedback: the review text starts on line 4')
+        raise ParseError(path, 3, str(exc), 'date')
+    feedback = body_text(lines, 4, path, 'feedback')
+    if not feedback:
+        raise ParseError(path, 4, 'missing feedback: the review text starts on line 4', 'feedback')
     return {
         'stem': stem_of(path),
         'file': path,
         'title': title,
         'name': name,
         'date': date.isoformat(),
-        'feedback': '\n'.join(body),
+        'feedback': feedback,
     }
 
 

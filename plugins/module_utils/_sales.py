@@ -24,18 +24,16 @@ import json
 import math
 import re
 
-MAX_REPORTED_PROBLEMS = 20
+from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, error_entry
+
 CENT = decimal.Decimal('0.01')
 _PRICE = re.compile(r'^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$')
+NOT_WRITTEN = 'the sales data cannot be used, no report was written'
 SORT_KEYS = ('total_sales', 'revenue', 'price', 'id', 'car')
 
 
-class SalesDataError(Exception):
-    """The sales data cannot be used; ``problems`` lists what is wrong."""
-
-    def __init__(self, message, problems=None):
-        super(SalesDataError, self).__init__(message)
-        self.problems = list(problems or [])
+class SalesDataError(JobError):
+    """The sales data cannot be used; ``errors`` lists the bad records (``_job.error_entry``)."""
 
 
 class CarSale(object):
@@ -156,33 +154,33 @@ def _json_type(value):
 
 def _describe(index, record):
     if isinstance(record, dict) and 'id' in record:
-        return 'record at index %d (id %s)' % (index, json.dumps(record['id'], ensure_ascii=False, default=str))
-    return 'record at index %d' % index
+        return 'record %d (id %s)' % (index, json.dumps(record['id'], ensure_ascii=False, default=str))
+    return 'record %d' % index
 
 
 def validate(records, source='src'):
     """Validate a list of raw records and return a list of :class:`CarSale`.
 
-    Raises :class:`SalesDataError` if the list is empty or any record is bad (all bad records
-    are listed, up to :data:`MAX_REPORTED_PROBLEMS`).
+    Raises :class:`SalesDataError` if the list is empty or any record is bad (every bad record
+    is an entry of its ``errors``, its index and id in ``field``; ``source`` is the file).
     """
+    where = None if source == 'src' else source
     if not isinstance(records, list):
-        raise SalesDataError('%s: expected a JSON list of car sales records, got %s' % (source, _json_type(records)))
+        raise SalesDataError(NOT_WRITTEN, [error_entry('expected a JSON list of car sales records, got %s'
+                                                       % _json_type(records), file=where)])
     if not records:
-        raise SalesDataError('%s: the list of car sales records is empty; refusing to build an empty report' % source)
+        raise SalesDataError(NOT_WRITTEN, [error_entry('the list of car sales records is empty; refusing to build an '
+                                                       'empty report', file=where)])
     cars = []
     problems = []
     for index, record in enumerate(records):
         try:
             cars.append(_record(index, record))
         except ValueError as exc:
-            problems.append('%s: %s' % (_describe(index, record), exc))
+            problems.append(error_entry(str(exc), file=where, field=_describe(index, record)))
     if problems:
-        shown = problems[:MAX_REPORTED_PROBLEMS]
-        if len(problems) > len(shown):
-            shown.append('... and %d more' % (len(problems) - len(shown)))
-        raise SalesDataError('%s: %d of %d car sales records are invalid: %s'
-                             % (source, len(problems), len(records), '; '.join(shown)), problems)
+        raise SalesDataError('%d of %d car sales records are invalid, no report was written' % (len(problems), len(records)),
+                             problems)
     return cars
 
 
@@ -192,15 +190,15 @@ def loads(data, source='src'):
         try:
             data = data.decode('utf-8-sig')
         except UnicodeDecodeError as exc:
-            raise SalesDataError('%s is not UTF-8 text: byte 0x%02x at byte offset %d cannot be decoded'
-                                 % (source, data[exc.start], exc.start))
+            raise SalesDataError(NOT_WRITTEN, [error_entry('is not UTF-8 text: byte 0x%02x at byte offset %d cannot be '
+                                                           'decoded' % (data[exc.start], exc.start), file=source)])
     try:
         records = json.loads(data, parse_constant=_reject_constant)
     except ValueError as exc:
         if isinstance(exc, json.JSONDecodeError):
-            raise SalesDataError('%s is not valid JSON: %s at line %d, column %d'
-                                 % (source, exc.msg, exc.lineno, exc.colno))
-        raise SalesDataError('%s is not valid JSON: %s' % (source, exc))
+            raise SalesDataError(NOT_WRITTEN, [error_entry('is not valid JSON: %s at line %d, column %d'
+                                                           % (exc.msg, exc.lineno, exc.colno), file=source, line=exc.lineno)])
+        raise SalesDataError(NOT_WRITTEN, [error_entry('is not valid JSON: %s' % exc, file=source)])
     return validate(records, source)
 
 
@@ -214,7 +212,7 @@ def load(path):
         with open(path, 'rb') as handle:
             data = handle.read()
     except OSError as exc:
-        raise SalesDataError('cannot read %s: %s' % (path, exc.strerror or exc))
+        raise SalesDataError(NOT_WRITTEN, [error_entry('cannot be read: %s' % (exc.strerror or exc), file=path)])
     return loads(data, path)
 
 

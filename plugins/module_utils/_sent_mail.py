@@ -19,7 +19,7 @@ import os
 from ansible_collections.storeops.shop.plugins.module_utils._fs import atomic_write_bytes
 from ansible_collections.storeops.shop.plugins.module_utils._mail_message import MailError
 
-ROOT_STATE_DIR = '/var/lib/storeops-shop/sent-mail'
+ROOT_STATE_DIR = '/var/lib/storeops/sent-mail'
 USER_STATE_DIR = '~/.ansible/storeops_shop/sent_mail'
 LOCK_NAME = '.lock'
 
@@ -31,7 +31,6 @@ def default_state_dir(euid=None):
     if euid == 0:
         return ROOT_STATE_DIR
     return os.path.expanduser(USER_STATE_DIR)
-
 
 
 class StateStore(object):

@@ -60,7 +60,6 @@ def default_port(security):
     return 465 if security == 'tls' else 25
 
 
-
 def _reply_text(reply):
     if isinstance(reply, bytes):
         reply = reply.decode('utf-8', 'replace')

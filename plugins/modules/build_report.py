@@ -13,8 +13,10 @@ author: storeops.shop team (@storeops)
 description:
   - Builds a PDF report with reportlab and writes it to O(dest).
   - V(processed_update) is the report sent to a supplier after a catalog upload, titled
-    C(Processed Update on November 23, 2026), with a C(name:) and C(weight:) block per product read
-    from a folder of supplier descriptions (the same parser as M(storeops.shop.catalog_upload)).
+    C(Processed Update on November 23, 2026), with a C(name:) and C(weight:) block per product. Give it what
+    M(storeops.shop.catalog_upload) returned, and it lists what is really on the site, with the products the site
+    refused in a section of their own; or give it a folder of supplier descriptions (the same parser as
+    M(storeops.shop.catalog_upload)).
   - V(sales_summary) is the monthly car sales report, with a summary paragraph (most revenue, most sales,
     most popular year), a pie chart of total sales by make, a bar chart of the top 10 cars by revenue and a
     table of every car. The summary lines are also returned, for a mail body.
@@ -27,6 +29,9 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
+  - storeops.shop.attributes.idempotent
+  - storeops.shop.attributes.files
+  - storeops.shop.job_errors
 attributes:
   check_mode:
     support: full
@@ -38,6 +43,13 @@ attributes:
         The PDF content itself is not diffed.
   platform:
     platforms: posix
+  idempotent:
+    support: full
+    details:
+      - The same input and options give the same bytes, so a second run writes nothing. A report that shows today's
+        date (O(date) not set) changes once a day.
+  safe_file_operations:
+    support: full
 requirements:
   - reportlab >= 4.0 (on the host that runs the module)
 options:
@@ -50,9 +62,10 @@ options:
   src:
     description:
       - The data.
-      - For O(kind=processed_update), the path of the folder of supplier descriptions C(NNN.txt)
-        (line 1 the name, line 2 the weight such as C(500 lbs), then the description). Files are listed in
-        natural name order (C(2.txt) before C(10.txt)).
+      - For O(kind=processed_update), the registered result of a M(storeops.shop.catalog_upload) task (its
+        RV(storeops.shop.catalog_upload#module:products) and RV(storeops.shop.catalog_upload#module:errors)), or the
+        path of a folder of supplier descriptions C(NNN.txt) (line 1 the name, line 2 the weight such as C(500 lbs),
+        then the description), listed in natural name order (C(2.txt) before C(10.txt)).
       - >-
         For O(kind=sales_summary), the path of a JSON file, or the list itself, of records
         C({id, car: {car_make, car_model, car_year}, price, total_sales}) with prices such as C($13724.05)
@@ -111,8 +124,10 @@ options:
   skip_invalid:
     description:
       - Only for O(kind=processed_update).
-      - By default one invalid description file fails the task (listing every bad file) and no PDF is written.
-        With V(true) the report is built from the valid files and the invalid ones are returned in RV(invalid_files).
+      - Only for O(kind=processed_update) with a descriptions folder as O(src).
+      - By default one invalid description file fails the task (listing every bad file in RV(errors)) and no PDF is
+        written. With V(true) the report is built from the valid files, the task warns with the number and names of
+        the files left out, and returns them in RV(left_out).
     type: bool
     default: false
 notes:
@@ -279,36 +294,54 @@ products:
       description: The description file.
       type: str
       sample: /srv/supplier-data/descriptions/001.txt
+    status:
+      description: What the upload did with it, V(created) or V(unchanged); V(null) when O(src) is a folder.
+      type: str
+      sample: created
 total_weight:
   description: Sum of the product weights, in pounds.
   returned: when O(kind=processed_update)
   type: int
   sample: 1200
-invalid_files:
+refused:
   description:
-    - The invalid description files, each with C(file), C(line) (or V(null)), C(message) and the full C(error) text.
-    - With O(skip_invalid=true) they were left out of the report. Without it the task fails and the same list is
-      returned with the failure.
+    - The products the catalog site refused, from the M(storeops.shop.catalog_upload) result given as O(src), in the
+      collection's failure shape; they are listed under "Not uploaded" in the report.
+  returned: when O(kind=processed_update)
+  type: list
+  elements: dict
+  sample: [{file: /srv/delivery/descriptions/004.txt, line: 1, field: name, message: "product name 'Apple' is already used by 001.txt"}]
+left_out:
+  description: With O(skip_invalid=true), the invalid description files left out of the report, in the failure shape.
   returned: when O(kind=processed_update)
   type: list
   elements: dict
   sample:
-    - file: /srv/supplier-data/descriptions/004.txt
+    - file: /srv/delivery/descriptions/004.txt
       line: 2
-      message: weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')
-      error: "/srv/supplier-data/descriptions/004.txt line 2: weight 'five hundred lbs' is not a number of pounds
-        (write it like '500 lbs')"
+      field: weight
+      message: "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"
+errors:
+  description:
+    - Why no report was written, in the collection's failure shape (see the notes); for example each invalid
+      description file, or each bad car sales record with its index and id in C(field). Empty on success.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{file: /srv/sales/cars.json, line: null, field: record 3 (id 4), message: "price 'abc' is not an amount"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.storeops.shop.plugins.module_utils import _report
+from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
+from ansible_collections.storeops.shop.plugins.module_utils._pdf import HAS_REPORTLAB, REPORTLAB_IMPORT_ERROR
+from ansible_collections.storeops.shop.plugins.module_utils._report import KINDS, build_report
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            kind=dict(type='str', required=True, choices=list(_report.KINDS)),
+            kind=dict(type='str', required=True, choices=list(KINDS)),
             src=dict(type='raw', required=True),
             dest=dict(type='path', required=True),
             title=dict(type='str'),
@@ -323,9 +356,8 @@ def main():
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    if not _report.HAS_REPORTLAB:
-        module.fail_json(msg=missing_required_lib('reportlab'), exception=_report.REPORTLAB_IMPORT_ERROR)
-    _report.run_module(module)
+    run_module(module, build_report, requirements=[(HAS_REPORTLAB, 'reportlab', REPORTLAB_IMPORT_ERROR)],
+               file_attributes_of='dest')
 
 
 if __name__ == '__main__':

@@ -12,14 +12,23 @@ author: storeops.shop team (@storeops)
 short_description: Reconcile the catalog site with supplier descriptions and images
 version_added: 1.0.0
 description:
-  - Uploads the supplier's products to the catalog site, as the course's C(supplier_image_upload.py) and C(run.py) do
-    (Module 4). Every description C(NNN.txt) in O(descriptions) becomes a product C({name, weight, description, image_name})
-    on C(/fruits/), and its image C(NNN.jpeg) from O(images) is uploaded to C(/upload/) first.
-  - Reconciles instead of posting blindly. The products already on the site are read first (C(GET /fruits/)); a product
-    whose name exists is not posted again. An image is uploaded only when the site does not already serve the same bytes
-    under C(/media/images/<name>) (compared by SHA-256); one with different content is replaced. A second run with
-    nothing new changes nothing.
+  - Uploads a supplier's products to the catalog site. Every description C(NNN.txt) in O(descriptions) becomes a product
+    C({name, weight, description, image_name}) on C(/fruits/), and its image C(NNN.jpeg) from O(images) is uploaded to
+    C(/upload/) first.
+  - Reconciles instead of posting blindly. The products already on the site are read first (C(GET /fruits/)), and the
+    images it holds with their SHA-256 (C(GET /images/)); a product whose name exists is not posted again, an image the
+    site holds with the same bytes is not sent again. A second run with nothing new sends two requests and changes nothing.
+    A site with only the original API (no C(/images/)) still works, asking for each image it may hold.
+  - B(No upload ever changes a picture that is on the site.) Every delivery numbers its files from C(001), so with plain
+    file names a new delivery's C(001.jpeg) would replace the picture of another delivery's product. By default
+    (O(image_names=content)) an image is stored as C(<stem>-<first 12 hex digits of its SHA-256>.jpeg), a name of its
+    own; with O(image_names=file) the plain name is kept and an item whose name holds another picture on the site is
+    refused, naming the product that uses it. Uploads also ask the site never to replace (C(replace=false)).
   - A product is posted only after its image is on the site, so the store front never shows a product without its image.
+    Images are uploaded several at a time; products are posted in the delivery's order, so the store front lists them
+    in that order. When the site refuses a product, the image uploaded for it is deleted again (C(DELETE /images/<name>)).
+  - What the site would refuse is refused before the first write, with the file, line and field (a name longer than
+    200 characters, a weight over 2147483647 lbs, a description over 20,000 characters, control characters).
   - A description file is line 1 the name, line 2 the weight in pounds (V(500 lbs), V(500lbs), V(500 LBS), V(500 lb)),
     then the description, which may span lines. CRLF line endings, a UTF-8 byte order mark, trailing spaces and blank
     trailing lines are accepted.
@@ -29,11 +38,16 @@ description:
     task fails listing the bad ones.
   - When the site stops answering (after the O(retries)) the run stops; the items not done yet are listed in
     RV(pending) and the task fails. Re-running it after the site is back finishes the job without duplicates.
-  - Products that exist on the site with a different weight, description or image name are left as they are and
+  - Products that exist on the site with a different weight, description or picture are left as they are and
     reported in RV(different), with a warning.
+  - RV(products) lists what is on the site for this delivery after the run; give the registered result to
+    M(storeops.shop.build_report) (O(storeops.shop.build_report#module:kind=processed_update)) so that the supplier's
+    report says what was really uploaded.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - storeops.shop.attributes.idempotent
   - storeops.shop.catalog
+  - storeops.shop.job_errors
 attributes:
   check_mode:
     support: full
@@ -44,9 +58,11 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows the product records that are (or would be) added, and the SHA-256 of each image before and after.
+      - Shows the product records that are (or would be) added, and the SHA-256 of each image uploaded.
   platform:
     platforms: posix
+  idempotent:
+    support: full
 options:
   descriptions:
     description:
@@ -66,12 +82,25 @@ options:
       - Appended to the stem of a description file to name its image.
     type: str
     default: .jpeg
+  image_names:
+    description:
+      - The names images are stored under on the site.
+      - V(content) (the default) is C(<stem>-<hash><image_suffix>), for example C(001-3fa9c2e1d4b5.jpeg). Two pictures
+        never share a name, so deliveries that reuse file names never touch each other's pictures, and the same picture
+        keeps its name.
+      - V(file) is the file name as it is (C(001.jpeg)). An item whose name already holds
+        another picture on the site fails, naming the product that uses it; nothing is replaced.
+      - Products already on the site keep their image names either way.
+    type: str
+    choices: [content, file]
+    default: content
 notes:
   - The module runs where the files are. To upload from the controller, use C(delegate_to=localhost) or run it on
     C(localhost).
   - Connections are kept alive and reused for the whole run (one HTTP session); every request has a timeout.
-  - A site that does not serve C(/media/) (no nginx and C(CATALOG_SERVE_FILES) off) still works - every image is sent
-    and the site answers that it is unchanged - but check mode then reports those images as to be uploaded.
+  - Against a site without C(/images/) that does not serve C(/media/) either, every image is sent and the site answers
+    that it is unchanged; check mode then reports those images as to be uploaded. Such a site may also replace a file
+    name it already holds (it ignores C(replace=false)), so use O(image_names=content) there.
 seealso:
   - module: storeops.shop.convert_images
   - module: storeops.shop.review_upload
@@ -116,7 +145,7 @@ msg:
   description: What happened, in one line; on failure, why, with each bad file.
   returned: always
   type: str
-  sample: 'products of 10: 9 created, 0 unchanged, 1 failed; images: 9 uploaded, 0 replaced, 0 unchanged'
+  sample: '10 products: 9 created, 0 unchanged, 1 failed; images: 9 uploaded, 0 unchanged'
 created:
   description:
     - The products created, as the site returned them (with their C(id)).
@@ -141,29 +170,45 @@ unchanged:
       sample: /home/student/supplier-data/descriptions/001.txt
 errors:
   description:
-    - The files that could not be uploaded and why. Empty when the task succeeds.
-    - (Not called C(failed), which Ansible reserves for the task's status.)
+    - The files that could not be uploaded and why, in the collection's failure shape (see the notes). Empty when the
+      task succeeds.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - file: /home/student/supplier-data/descriptions/004.txt
+      line: 2
+      field: weight
+      message: "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"
+products:
+  description:
+    - The products of this delivery that are on the site after the run, in the delivery's order, with what the run did.
+      In check mode, what would be there.
+    - Give the registered result to M(storeops.shop.build_report) as O(storeops.shop.build_report#module:src).
   returned: always
   type: list
   elements: dict
   contains:
-    file:
-      description: The description or image file.
+    name:
+      description: Product name.
       type: str
-      sample: /home/student/supplier-data/descriptions/004.txt
-    line:
-      description: Line of the problem in O(descriptions) files, V(null) when it is not about one line.
+      sample: Apple
+    weight:
+      description: Weight in pounds, as on the site.
       type: int
-      sample: 2
-    message:
-      description: What is wrong.
+      sample: 500
+    file:
+      description: Description file.
       type: str
-      sample: "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"
-    error:
-      description: File, line and message in one string.
+      sample: /home/student/supplier-data/descriptions/001.txt
+    image_name:
+      description: The product's image on the site, under C(/media/images/).
       type: str
-      sample: "/home/student/supplier-data/descriptions/004.txt line 2: weight 'five hundred lbs' is not a number of
-        pounds (write it like '500 lbs')"
+      sample: 001-3fa9c2e1d4b5.jpeg
+    status:
+      description: V(created) by this run, or V(unchanged) (it was there).
+      type: str
+      sample: created
 pending:
   description: Description files not done because the site stopped answering. Empty unless the run stopped.
   returned: always
@@ -183,7 +228,7 @@ different:
       description: Description file.
       type: str
     fields:
-      description: For each differing field, V(site) and V(file) values.
+      description: For each differing field (V(weight), V(description), V(image)), the V(site) and V(file) values.
       type: dict
   sample: [{name: Apple, file: /data/descriptions/001.txt, fields: {weight: {site: 400, file: 500}}}]
 images:
@@ -195,12 +240,7 @@ images:
       description: Images uploaded that the site did not have.
       type: list
       elements: str
-      sample: [001.jpeg]
-    updated:
-      description: Images uploaded that replaced different content of the same name.
-      type: list
-      elements: str
-      sample: []
+      sample: [001-3fa9c2e1d4b5.jpeg]
     unchanged:
       description: Images the site already served with the same content.
       type: list
@@ -231,31 +271,33 @@ counts:
       description: Entries in RV(images.created).
       type: int
       sample: 9
-    images_updated:
-      description: Entries in RV(images.updated).
-      type: int
-      sample: 0
     images_unchanged:
       description: Entries in RV(images.unchanged).
       type: int
       sample: 0
 """
 
-from ansible_collections.storeops.shop.plugins.module_utils._catalog_module import run_catalog_module
-from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import sync_catalog
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    catalog_argument_spec,
+)
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import IMAGE_NAMES, catalog_upload
+from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
 
 
 def main():
-    run_catalog_module(
-        dict(
-            descriptions=dict(type='path', required=True),
-            images=dict(type='path', required=True),
-            image_suffix=dict(type='str', default='.jpeg'),
-        ),
-        lambda client, params, check_mode, diff: sync_catalog(
-            client, params['descriptions'], params['images'], image_suffix=params['image_suffix'],
-            check_mode=check_mode, diff=diff),
+    argument_spec = catalog_argument_spec()
+    argument_spec.update(
+        descriptions=dict(type='path', required=True),
+        images=dict(type='path', required=True),
+        image_suffix=dict(type='str', default='.jpeg'),
+        image_names=dict(type='str', default='content', choices=list(IMAGE_NAMES)),
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_module(module, catalog_upload, requirements=[(HAS_REQUESTS, 'requests', REQUESTS_IMPORT_ERROR)])
 
 
 if __name__ == '__main__':

@@ -22,13 +22,19 @@ description:
   - Sources are only read. Every output is encoded in memory, written to a temporary file in O(dest) and renamed over the output
     name, so an interrupted run (even C(kill -9)) never leaves a partial image; the next run finishes the job and removes
     the temporary files that run left behind.
-  - A file that cannot be converted (corrupt, truncated, empty, not an image, unreadable) does not stop the others. All other
-    files are converted, then the task fails with a message naming each bad file and why, and the per-file RV(errors).
+  - A file that cannot be converted (corrupt, truncated, empty, not an image, unreadable, larger than O(max_pixels), a
+    symbolic link to nothing) does not stop the others. All other files are converted, then the task fails with a
+    message naming each bad file and why, and the per-file RV(errors).
   - Outputs are never deleted, also when their source goes away.
+  - Converting in place (O(dest) is O(src)) with a pattern that also matches the outputs (V(['*'])) works on every run;
+    the files the module wrote itself (those in its manifest) are never taken as sources.
 requirements:
   - Pillow >= 9.1 on the host that runs the module
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - storeops.shop.attributes.idempotent
+  - storeops.shop.attributes.files
+  - storeops.shop.job_errors
 attributes:
   check_mode:
     support: full
@@ -41,6 +47,12 @@ attributes:
       - Lists the output files that would be added or replaced.
   platform:
     platforms: posix
+  idempotent:
+    support: full
+    details:
+      - Decided by content (see the manifest above), never by modification times.
+  safe_file_operations:
+    support: full
 options:
   src:
     description:
@@ -50,7 +62,7 @@ options:
   dest:
     description:
       - Folder for the converted images, created if missing (with its parents).
-      - May be the same folder as O(src), as in the course's C(changeImage.py).
+      - May be the same folder as O(src), to convert in place.
     type: path
     required: true
   pattern:
@@ -71,8 +83,8 @@ options:
       - V(contain) scales it to fit inside the box keeping its aspect ratio; one side may be smaller than O(size). Nothing is
         cut off and nothing is distorted.
       - V(cover) scales it to fill the box keeping its aspect ratio and crops the overflow evenly from both sides.
-      - V(exact) stretches it to exactly O(size), as C(Image.resize) does in the course scripts.
-      - When the source has the aspect ratio of O(size), as the course's 3000x2000 supplier images and 192x192 icons, all three
+      - V(exact) stretches it to exactly O(size), as a plain C(Image.resize) does.
+      - When the source has the aspect ratio of O(size), as 3000x2000 supplier images for 600x400 or square icons, all three
         give the same result.
     type: str
     choices: [contain, cover, exact]
@@ -120,10 +132,18 @@ options:
     description:
       - Number of worker processes. Defaults to the number of CPUs this process may use. V(1) converts in the module's process.
     type: int
+  max_pixels:
+    description:
+      - The largest image, in pixels (width times height), the module decodes; larger ones fail with a clear error before
+        any pixel is decoded.
+      - The default is the catalog site's own limit (C(CATALOG_MAX_IMAGE_PIXELS), 40 million pixels), so nothing is
+        converted that the site would refuse.
+    type: int
+    default: 40000000
 notes:
   - Downscaling first shrinks by the integer part of the ratio with a box filter (exact area averaging, weighted by alpha
-    for images with transparency), then does one BICUBIC step for the remaining ratio, which is below 2:1. With the course's
-    5:1 supplier images that is a pure area average. Against a LANCZOS resize of the flattened image the mean difference
+    for images with transparency), then does one BICUBIC step for the remaining ratio, which is below 2:1. With 5:1 supplier
+    images (3000x2000 to 600x400) that is a pure area average. Against a LANCZOS resize of the flattened image the mean difference
     stays below 2 grey levels (0-255) on photographic content, typically 0.5 to 1.5.
   - Outputs are not flushed to disk one by one (no C(fsync) per file, as Ansible's own file modules); the manifest is, after
     all outputs. After a power failure the next run checks every output against the SHA-256 in the manifest and rebuilds
@@ -189,7 +209,8 @@ manifest:
   type: str
   sample: /home/student/supplier-data/images/.convert_images.json
 counts:
-  description: Number of files per outcome. In check mode V(converted) counts the files that would be converted.
+  description: Number of files per outcome. In check mode V(converted) counts the files that would be converted (nothing is
+    written).
   returned: success
   type: dict
   contains:
@@ -239,33 +260,26 @@ results:
       returned: when RV(results[].action=failed)
       sample: 'empty file (0 bytes)'
 errors:
-  description: The files that could not be converted and why. Empty on success.
+  description:
+    - The files that could not be converted and why, in the collection's failure shape (see the notes), C(file) being
+      the source file. Empty on success.
   returned: always
   type: list
   elements: dict
-  contains:
-    src:
-      description: Source file.
-      type: str
-      sample: /home/student/supplier-data/images/broken.tif
-    msg:
-      description: The reason.
-      type: str
-      sample: 'not an image file Pillow can read (unrecognised or corrupt header)'
+  sample: [{file: /srv/supplier-data/images/broken.tif, line: null, field: null,
+            message: 'not an image file Pillow can read (unrecognised or corrupt header)'}]
 """
 
-import traceback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.storeops.shop.plugins.module_utils._images import (
+from ansible_collections.storeops.shop.plugins.module_utils._convert_images import (
+    DEFAULT_MAX_PIXELS,
     DEFAULT_PATTERNS,
     HAS_PIL,
     PIL_IMPORT_ERROR,
-    JobError,
-    Spec,
-    run_job,
+    convert_images,
 )
+from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
 
 
 def main():
@@ -284,35 +298,11 @@ def main():
             progressive=dict(type='bool', default=False),
             suffix=dict(type='str'),
             workers=dict(type='int'),
+            max_pixels=dict(type='int', default=DEFAULT_MAX_PIXELS),
         ),
         supports_check_mode=True,
     )
-    if not HAS_PIL:
-        module.fail_json(msg=missing_required_lib('Pillow'), exception=PIL_IMPORT_ERROR)
-
-    params = module.params
-    if params['workers'] is not None and params['workers'] < 1:
-        module.fail_json(msg='workers must be at least 1, got %d' % params['workers'])
-    try:
-        spec = Spec(size=params['size'], fit=params['fit'], rotate=params['rotate'], auto_orient=params['auto_orient'],
-                    background=params['background'], output_format=params['format'], quality=params['quality'],
-                    progressive=params['progressive'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-
-    try:
-        result, warnings = run_job(params['src'], params['dest'], spec, patterns=params['pattern'], suffix=params['suffix'],
-                                   workers=params['workers'], check_mode=module.check_mode, diff=module._diff)
-    except JobError as exc:
-        module.fail_json(msg=str(exc), src=params['src'], dest=params['dest'])
-    except Exception as exc:  # pragma: no cover - a bug: report it with its traceback
-        module.fail_json(msg='unexpected error: %s' % exc, exception=traceback.format_exc())
-
-    for warning in warnings:
-        module.warn(warning)
-    if result.pop('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(module, convert_images, requirements=[(HAS_PIL, 'Pillow', PIL_IMPORT_ERROR)])
 
 
 if __name__ == '__main__':

@@ -12,7 +12,7 @@ author: storeops.shop team (@storeops)
 short_description: Upload customer reviews to the catalog site, without duplicates
 version_added: 1.0.0
 description:
-  - Posts the customer reviews in O(src) to the catalog site's C(/feedback/) endpoint (course Module 2, C(run.py)).
+  - Posts the customer reviews in O(src) to the catalog site's C(/feedback/) endpoint.
   - A review file C(NNN.txt) is line 1 the title, line 2 the reviewer's name, line 3 the date as C(YYYY-MM-DD), then the
     feedback, which may span lines. CRLF line endings, a UTF-8 byte order mark, trailing spaces and blank trailing lines
     are accepted.
@@ -25,7 +25,9 @@ description:
     and the task fails. Re-running it after the site is back finishes the job without duplicates.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - storeops.shop.attributes.idempotent
   - storeops.shop.catalog
+  - storeops.shop.job_errors
 attributes:
   check_mode:
     support: full
@@ -37,6 +39,8 @@ attributes:
       - Shows the review records that are (or would be) added.
   platform:
     platforms: posix
+  idempotent:
+    support: full
 options:
   src:
     description:
@@ -80,7 +84,7 @@ msg:
   description: What happened, in one line; on failure, why, with each bad file.
   returned: always
   type: str
-  sample: 'reviews of 5: 5 created, 0 unchanged'
+  sample: '5 reviews: 5 created, 0 unchanged'
 created:
   description:
     - The reviews created, as the site returned them (with their C(id)).
@@ -113,28 +117,16 @@ unchanged:
       sample: /data/feedback/001.txt
 errors:
   description:
-    - The files that could not be uploaded and why. Empty when the task succeeds.
-    - (Not called C(failed), which Ansible reserves for the task's status.)
+    - The files that could not be uploaded and why, in the collection's failure shape (see the notes). Empty when the
+      task succeeds.
   returned: always
   type: list
   elements: dict
-  contains:
-    file:
-      description: Review file.
-      type: str
-      sample: /data/feedback/003.txt
-    line:
-      description: Line of the problem, V(null) when it is not about one line.
-      type: int
-      sample: 3
-    message:
-      description: What is wrong.
-      type: str
-      sample: "date '2020-02-30' is not a real date (day is out of range for month)"
-    error:
-      description: File, line and message in one string.
-      type: str
-      sample: "/data/feedback/003.txt line 3: date '2020-02-30' is not a real date (day is out of range for month)"
+  sample:
+    - file: /data/feedback/003.txt
+      line: 3
+      field: date
+      message: "date '2020-02-30' is not a real date (day is out of range for month)"
 pending:
   description: Review files not done because the site stopped answering. Empty unless the run stopped.
   returned: always
@@ -170,15 +162,22 @@ counts:
       sample: 0
 """
 
-from ansible_collections.storeops.shop.plugins.module_utils._catalog_module import run_catalog_module
-from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import sync_reviews
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    catalog_argument_spec,
+)
+from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import review_upload
+from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
 
 
 def main():
-    run_catalog_module(
-        dict(src=dict(type='path', required=True)),
-        lambda client, params, check_mode, diff: sync_reviews(client, params['src'], check_mode=check_mode, diff=diff),
-    )
+    argument_spec = catalog_argument_spec()
+    argument_spec.update(src=dict(type='path', required=True))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_module(module, review_upload, requirements=[(HAS_REQUESTS, 'requests', REQUESTS_IMPORT_ERROR)])
 
 
 if __name__ == '__main__':

@@ -180,7 +180,7 @@ options:
         C(.lock) file. It is created (mode 0700) if missing.
       - It is on the host that runs the module, which is the controller when the task is delegated to C(localhost).
         Messages recorded in one state directory are not known to another.
-      - Defaults to C(/var/lib/storeops-shop/sent-mail) when the module runs as root, else to
+      - Defaults to C(/var/lib/storeops/sent-mail) when the module runs as root, else to
         C(~/.ansible/storeops_shop/sent_mail) in the home directory of the user the module runs as.
       - Deleting a record makes the module send that message again.
     type: path
@@ -260,7 +260,7 @@ state_file:
   description: The record of this message in O(state_dir). It exists once the message has been sent.
   returned: success, and on failure once the message and its attachments were checked
   type: str
-  sample: /var/lib/storeops-shop/sent-mail/5ab7e5bf620f1fd264472d0ed7b559a49bc068aaa3c2bdf8136ae13a681c2e28.json
+  sample: /var/lib/storeops/sent-mail/5ab7e5bf620f1fd264472d0ed7b559a49bc068aaa3c2bdf8136ae13a681c2e28.json
 message_id:
   description:
     - The C(Message-ID) of the message sent by this run, or the recorded one when it had been sent before.

@@ -1,16 +1,22 @@
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Sample data for `make demo`, shaped like the course's: supplier images (3000x2000 RGBA
-TIFF) with descriptions (name, "NNN lbs", text), customer reviews, and a month of car
-sales. Deterministic; files that exist are left alone.
+"""Sample data for `make demo`: two supplier deliveries as the suppliers send them
+(supplier-data.tar.gz: images/ with 3000x2000 RGBA TIFFs, descriptions/ with name,
+"NNN lbs", text; both number their files from 001), customer reviews, and a month of car
+sales. Deterministic: the same archives, byte for byte, every time; a delivery that is in
+the archive folder already (processed) is not dropped into the inbox again.
 
-    make_sample_data.py DEST
+    make_sample_data.py DEST       (deliveries go to DEST/deliveries/inbox)
 """
+import glob
+import gzip
+import io
 import json
 import os
 import random
 import sys
+import tarfile
 
 from PIL import Image, ImageDraw
 
@@ -28,26 +34,57 @@ MAKES = [('Acura', 'MDX'), ('Honda', 'Odyssey'), ('Ford', 'Focus'), ('Toyota', '
          ('Dodge', 'Ram 3500'), ('BMW', 'X5'), ('Mazda', 'MX-5'), ('Chevrolet', 'Malibu')]
 
 
-def main():
-    dest = sys.argv[1]
-    images = os.path.join(dest, 'supplier-data', 'images')
-    descriptions = os.path.join(dest, 'supplier-data', 'descriptions')
-    reviews = os.path.join(dest, 'reviews')
-    for folder in (images, descriptions, reviews):
+def deterministic_tar(folder, top, path):
+    """``path`` (.tar.gz) with ``folder`` as ``top/``: fixed order, times and owners, so the same bytes every time."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode='w') as archive:
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                info = archive.gettarinfo(full, os.path.join(top, os.path.relpath(full, folder)))
+                info.mtime, info.uid, info.gid, info.uname, info.gname, info.mode = 1764547200, 0, 0, '', '', 0o644
+                with open(full, 'rb') as handle:
+                    archive.addfile(info, handle)
+    tmp = path + '.part'
+    with open(tmp, 'wb') as raw, gzip.GzipFile(fileobj=raw, mode='wb', mtime=0, filename='') as out:
+        out.write(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+def delivery(dest, name, fruits):
+    """One delivery folder, files numbered from 001 whatever the fruits."""
+    images = os.path.join(dest, 'build', name, 'images')
+    descriptions = os.path.join(dest, 'build', name, 'descriptions')
+    for folder in (images, descriptions):
         os.makedirs(folder, exist_ok=True)
-    for i, (name, weight, text) in enumerate(FRUITS, 1):
+    for i, (number, (name_, weight, text)) in enumerate(fruits, 1):
         stem = '%03d' % i
         tif = os.path.join(images, stem + '.tif')
         if not os.path.exists(tif):
             # Transparent background with a coloured fruit-ish disc: flattening matters.
             image = Image.new('RGBA', (3000, 2000), (0, 0, 0, 0))
             draw = ImageDraw.Draw(image)
-            colour = ((i * 70) % 256, (i * 150) % 256, (i * 40 + 60) % 256, 255)
+            colour = ((number * 70) % 256, (number * 150) % 256, (number * 40 + 60) % 256, 255)
             draw.ellipse((900, 400, 2100, 1600), fill=colour)
             draw.ellipse((1350, 250, 1650, 550), fill=(40, 140, 40, 255))
             image.save(tif, compression='raw')
         with open(os.path.join(descriptions, stem + '.txt'), 'w', encoding='utf-8') as handle:
-            handle.write('%s\n%d lbs\n%s\n' % (name, weight, text))
+            handle.write('%s\n%d lbs\n%s\n' % (name_, weight, text))
+    return os.path.join(dest, 'build', name)
+
+
+def main():
+    dest = sys.argv[1]
+    reviews = os.path.join(dest, 'reviews')
+    inbox = os.path.join(dest, 'deliveries', 'inbox')
+    for folder in (reviews, inbox):
+        os.makedirs(folder, exist_ok=True)
+    numbered = list(enumerate(FRUITS, 1))
+    for name, fruits in (('supplier-data', numbered[:5]), ('supplier-data-2', numbered[5:])):
+        archived = glob.glob(os.path.join(dest, 'deliveries', 'archive', name + '.2*.tar.gz'))
+        if not archived:
+            deterministic_tar(delivery(dest, name, fruits), 'supplier-data', os.path.join(inbox, name + '.tar.gz'))
     for i, (title, who, day, text) in enumerate([
             ('Great fruit', 'Ana', '2026-11-02', 'The apples were crisp and sweet.'),
             ('Fast delivery', 'Ben', '2026-11-09', 'Arrived the next day, well packed.'),

@@ -398,7 +398,9 @@ def write_inventory(hosts, state):
             hostkey = ' '.join(handle.read().split()[:2])
         lines.append('%s,%s %s' % (addr, name, hostkey))
     write_file(known, '\n'.join(lines) + '\n')
-    groups = {'webservers': 'web', 'mailservers': 'mail', 'monitoring': 'monitor'}
+    # Groups by host name: web, web1, web2 -> webservers; the others by their name.
+    groups = {'webservers': r'web\d*', 'mailservers': r'mail\d*', 'monitoring': r'monitor\d*',
+              'databases': r'db\d*', 'loadbalancers': r'lb\d*', 'objectstores': r's3\d*'}
     out = [
         '---',
         '# Written by `make lab-up` (tests/lab/lab.py): the lab\'s hosts. Do not edit; it is',
@@ -425,9 +427,10 @@ def write_inventory(hosts, state):
         '      hosts:',
     ]
     out += ['        %s: {}' % name for name in sorted(hosts)]
-    for group, member in groups.items():
-        if member in hosts:
-            out += ['    %s:' % group, '      hosts:', '        %s: {}' % member]
+    for group, pattern in groups.items():
+        members = [name for name in sorted(hosts) if re.fullmatch(pattern, name)]
+        if members:
+            out += ['    %s:' % group, '      hosts:'] + ['        %s: {}' % name for name in members]
     os.makedirs(INVENTORY_DIR, exist_ok=True)
     write_file(os.path.join(INVENTORY_DIR, 'hosts.yml'), '\n'.join(out) + '\n')
 

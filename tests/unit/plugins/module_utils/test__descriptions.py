@@ -75,7 +75,9 @@ def test_bad_weight_names_file_and_line(tmp_path):
         d.parse_description(path)
     assert exc.value.path == path
     assert exc.value.line == 2
-    assert str(exc.value) == "%s line 2: weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')" % path
+    assert exc.value.field == 'weight'
+    assert str(exc.value) == ("%s line 2 (weight): weight 'five hundred lbs' is not a number of pounds (write it like "
+                              "'500 lbs')" % path)
 
 
 @pytest.mark.parametrize('content', ['', '\n500 lbs\nNo name.\n', '   \n500 lbs\n', '\xef\xbb\xbf'])
@@ -133,12 +135,11 @@ def test_folder_keeps_good_items_and_lists_bad_ones(tmp_path):
     assert [p['name'] for p in products] == ['Grape', 'Lemon']       # natural order: 2 before 10
     assert [p['stem'] for p in products] == ['2', '10']             # the hook for the image check
     assert [(os.path.basename(e.path), e.line) for e in errors] == [('3.txt', 2), ('4.txt', 1)]
-    assert errors[0].to_dict() == {
-        'file': str(tmp_path / '3.txt'), 'line': 2,
+    assert errors[0].to_entry() == {
+        'file': str(tmp_path / '3.txt'), 'line': 2, 'field': 'weight',
         'message': 'weight must be a positive number of pounds, got -1',
-        'error': '%s line 2: weight must be a positive number of pounds, got -1' % (tmp_path / '3.txt'),
     }
-    assert 'not UTF-8' in d.format_errors(errors)
+    assert 'not UTF-8' in str(errors[1])
 
 
 def test_folder_missing_raises(tmp_path):
@@ -151,12 +152,20 @@ def test_empty_folder(tmp_path):
     assert d.parse_descriptions(str(tmp_path)) == ([], [])
 
 
-def test_format_errors_limits_output():
-    errors = [d.ParseError('f%d.txt' % i, 1, 'bad') for i in range(25)]
-    text = d.format_errors(errors, limit=3)
-    assert text == 'f0.txt line 1: bad; f1.txt line 1: bad; f2.txt line 1: bad; ... and 22 more'
+@pytest.mark.parametrize('content, line, field', [
+    ('Ap\x07ple\n500 lbs\nRed.\n', 1, 'name'),
+    ('Apple\n500 lbs\nRed\x1b[31m.\n', 3, 'description'),
+    ('Apple\n500 lbs\n\nFirst.\nSecond\x00.\n', 5, 'description'),
+])
+def test_control_characters_are_refused_with_line_and_field(tmp_path, content, line, field):
+    path = write(tmp_path, '008.txt', content)
+    with pytest.raises(d.ParseError) as exc:
+        d.parse_description(path)
+    assert (exc.value.line, exc.value.field) == (line, field)
+    assert 'control character U+00' in exc.value.message
 
 
-def test_parse_description_bytes():
-    product = d.parse_description_bytes(b'Pear\n12 lbs\nGreen.', 'upload/011.txt')
-    assert product['stem'] == '011' and product['weight'] == 12
+def test_tabs_and_non_latin_text_are_kept(tmp_path):
+    path = write(tmp_path, '009.txt', 'Яблоко 苹果\n500 lbs\nCol\tumns, Ελληνικά.\n'.encode('utf-8'))
+    product = d.parse_description(path)
+    assert product['name'] == 'Яблоко 苹果' and product['description'] == 'Col\tumns, Ελληνικά.'

@@ -341,7 +341,7 @@ def test_no_recipients(tmp_path):
 
 
 def test_default_state_dir():
-    assert _sent_mail.default_state_dir(euid=0) == '/var/lib/storeops-shop/sent-mail'
+    assert _sent_mail.default_state_dir(euid=0) == '/var/lib/storeops/sent-mail'
     assert _sent_mail.default_state_dir(euid=1000) == os.path.expanduser('~/.ansible/storeops_shop/sent_mail')
 
 

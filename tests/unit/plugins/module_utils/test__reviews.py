@@ -9,7 +9,7 @@ import os
 import pytest
 
 from ansible_collections.storeops.shop.plugins.module_utils import _reviews as r
-from ansible_collections.storeops.shop.plugins.module_utils._descriptions import ParseError
+from ansible_collections.storeops.shop.plugins.module_utils._textfiles import ParseError
 
 
 def write(folder, name, data):
@@ -63,7 +63,8 @@ def test_rejected_files_name_file_and_line(tmp_path, content, line, words):
     with pytest.raises(ParseError) as exc:
         r.parse_review(path)
     assert exc.value.line == line
-    assert str(exc.value).startswith('%s line %d: ' % (path, line))
+    assert str(exc.value).startswith('%s line %d (' % (path, line))
+    assert exc.value.field in ('title', 'name', 'date', 'feedback')
     assert words in exc.value.message
 
 

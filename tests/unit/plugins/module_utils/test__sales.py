@@ -133,36 +133,39 @@ def test_missing_field_and_bad_price_name_index_and_id():
     del records[4]['car']['car_model']
     with pytest.raises(s.SalesDataError) as exc:
         s.validate(records, 'cars.json')
-    assert exc.value.problems == [
-        "record at index 2 (id 3): missing field 'price'",
-        "record at index 3 (id 4): price 'call us' is not a price like '$13724.05' or '$1,234.56'",
-        "record at index 4 (id 5): missing field 'car.car_model'",
+    assert exc.value.errors == [
+        {'file': 'cars.json', 'line': None, 'field': 'record 2 (id 3)', 'message': "missing field 'price'"},
+        {'file': 'cars.json', 'line': None, 'field': 'record 3 (id 4)',
+         'message': "price 'call us' is not a price like '$13724.05' or '$1,234.56'"},
+        {'file': 'cars.json', 'line': None, 'field': 'record 4 (id 5)', 'message': "missing field 'car.car_model'"},
     ]
-    assert str(exc.value).startswith('cars.json: 3 of 5 car sales records are invalid: record at index 2 (id 3)')
+    assert str(exc.value).startswith("3 of 5 car sales records are invalid, no report was written: cars.json (record 2 (id 3)): "
+                                     "missing field 'price'")
 
 
 @pytest.mark.parametrize('record, problem', [
-    ('x', 'record at index 0: expected an object with id, car, price and total_sales, got a string'),
+    ('x', 'record 0: expected an object with id, car, price and total_sales, got a string'),
     ({'car': {}, 'price': '$1', 'total_sales': 1},
-     "record at index 0: missing fields 'id', 'car.car_make', 'car.car_model', 'car.car_year'"),
+     "record 0: missing fields 'id', 'car.car_make', 'car.car_model', 'car.car_year'"),
     (dict(rec(7, 'A', 'B', 2000, '$1', 1), car='A B'),
-     "record at index 0 (id 7): field 'car' must be an object with car_make, car_model and car_year, got a string"),
-    (rec(7, 'A', 'B', 2000, '$1', -2), 'record at index 0 (id 7): total_sales -2 is negative'),
-    (rec(7, 'A', 'B', 2000, '$1', 'many'), "record at index 0 (id 7): total_sales 'many' is not a whole number"),
-    (rec(7, 'A', 'B', 'new', '$1', 1), "record at index 0 (id 7): car.car_year 'new' is not a whole number"),
-    (rec('x-7', '', 'B', 2000, '$1', 1), 'record at index 0 (id "x-7"): car.car_make is empty'),
+     "record 0 (id 7): field 'car' must be an object with car_make, car_model and car_year, got a string"),
+    (rec(7, 'A', 'B', 2000, '$1', -2), 'record 0 (id 7): total_sales -2 is negative'),
+    (rec(7, 'A', 'B', 2000, '$1', 'many'), "record 0 (id 7): total_sales 'many' is not a whole number"),
+    (rec(7, 'A', 'B', 'new', '$1', 1), "record 0 (id 7): car.car_year 'new' is not a whole number"),
+    (rec('x-7', '', 'B', 2000, '$1', 1), 'record 0 (id "x-7"): car.car_make is empty'),
 ])
 def test_bad_records(record, problem):
     with pytest.raises(s.SalesDataError) as exc:
         s.validate([record])
-    assert exc.value.problems == [problem]
+    assert ['%s: %s' % (e['field'], e['message']) for e in exc.value.errors] == [problem]
+    assert exc.value.errors[0]['file'] is None
 
 
 def test_many_bad_records_are_summarised():
     with pytest.raises(s.SalesDataError) as exc:
         s.validate([{}] * 30)
-    assert len(exc.value.problems) == 30
-    assert str(exc.value).endswith('... and 10 more')
+    assert len(exc.value.errors) == 30
+    assert str(exc.value).endswith('... and 20 more (see errors)')
 
 
 def test_empty_list_and_not_a_list():
@@ -175,7 +178,8 @@ def test_empty_list_and_not_a_list():
 def test_malformed_json_reports_line_and_column():
     with pytest.raises(s.SalesDataError) as exc:
         s.loads('[\n  {"id": 1,\n   "car" {}}\n]', 'cars.json')
-    assert str(exc.value) == "cars.json is not valid JSON: Expecting ':' delimiter at line 3, column 10"
+    assert exc.value.errors == [{'file': 'cars.json', 'line': 3, 'field': None,
+                                 'message': "is not valid JSON: Expecting ':' delimiter at line 3, column 10"}]
 
 
 def test_nan_is_not_json():
@@ -187,7 +191,7 @@ def test_load_file(tmp_path):
     path = tmp_path / 'cars.json'
     path.write_bytes(b'\xef\xbb\xbf' + json.dumps(DATA).encode())
     assert len(s.load(str(path))) == 5
-    with pytest.raises(s.SalesDataError, match='cannot read .*nope.json: No such file or directory'):
+    with pytest.raises(s.SalesDataError, match='nope.json: cannot be read: No such file or directory'):
         s.load(str(tmp_path / 'nope.json'))
     path.write_bytes(b'[\xff]')
     with pytest.raises(s.SalesDataError, match='is not UTF-8 text: byte 0xff at byte offset 1'):

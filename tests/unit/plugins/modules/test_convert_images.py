@@ -13,7 +13,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.storeops.shop.plugins.modules import convert_images
 
-Image = pytest.importorskip('PIL.Image')
+from PIL import Image
 
 
 def run_module(capsys, args):
@@ -50,7 +50,9 @@ def test_bad_file_fails_after_converting_the_others(capsys, args):
     rc, result = run_module(capsys, args)
     assert rc == 1 and result['failed'] and result['changed']
     assert result['msg'].startswith('1 of 3 files could not be converted') and '003.tif: empty file (0 bytes)' in result['msg']
-    assert result['errors'] == [{'src': args['src'] + '/003.tif', 'msg': 'empty file (0 bytes)'}]
+    # the collection's one failure shape
+    assert result['errors'] == [{'file': args['src'] + '/003.tif', 'line': None, 'field': None,
+                                 'message': 'empty file (0 bytes)'}]
     assert result['counts'] == {'total': 3, 'converted': 2, 'unchanged': 0, 'failed': 1}
 
 
@@ -60,7 +62,8 @@ def test_bad_file_fails_after_converting_the_others(capsys, args):
     ({'quality': 101}, 'quality must be an integer from 1 to 100'),
     ({'background': '#ff000080'}, 'background must be opaque'),
     ({'background': 'no-such-colour'}, 'is not a colour'),
-    ({'workers': 0}, 'workers must be at least 1'),
+    ({'workers': 0}, 'workers: must be at least 1'),
+    ({'max_pixels': 0}, 'max_pixels: must be at least 1'),
     ({'rotate': 45}, 'value of rotate must be one of'),
     ({'fit': 'stretch'}, 'value of fit must be one of'),
 ])

@@ -208,7 +208,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             number = proxy.count
             fault = proxy.faults.popleft() if proxy.faults else None
         if proxy.hook is not None:
-            proxy.hook(number, self.command, self.path)
+            override = proxy.hook(number, self.command, self.path)
+            if override is not None:  # the hook scripts this request's fault itself
+                fault = override
         if isinstance(fault, tuple) and fault[0] == 'delay':
             time.sleep(fault[1])
             fault = None
@@ -347,6 +349,12 @@ class Supplier(object):
 @pytest.fixture
 def supplier(tmp_path):
     return Supplier(tmp_path / 'supplier-data')
+
+
+@pytest.fixture
+def make_supplier(tmp_path):
+    """More deliveries: ``make_supplier('delivery-b')``."""
+    return lambda name: Supplier(tmp_path / name)
 
 
 @pytest.fixture

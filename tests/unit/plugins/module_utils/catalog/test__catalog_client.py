@@ -181,6 +181,21 @@ def test_a_slow_site_reports_the_timeout(proxy):
         client.list_all('/fruits/')
 
 
+@pytest.mark.parametrize('status, payload, message, expected', [
+    (409, {'code': 'duplicate', 'name': ['A product with this name already exists.']}, '', True),
+    (409, {'detail': 'conflict'}, '', True),
+    (409, {'code': 'name_taken', 'detail': 'another picture'}, '', False),
+    (400, {'name': ['A product with this name already exists.']}, 'name: A product with this name already exists.', True),
+    (400, {'non_field_errors': ['The fields name, date, title must make a unique set.']},
+     'The fields name, date, title must make a unique set.', True),
+    (400, {'weight': ['A valid integer is required.']}, 'weight: A valid integer is required.', False),
+    (500, None, 'boom', False),
+])
+def test_duplicates_by_status_and_code_and_by_the_old_sites_words(status, payload, message, expected):
+    error = CatalogHTTPError('POST /fruits/: HTTP %d' % status, 'POST', '/fruits/', status, payload, message)
+    assert is_duplicate(error) is expected
+
+
 def test_upload_create_unchanged_replace_and_image_hash(site):
     client = client_for(site.url, token=site.token)
     first, second = jpeg_bytes(1), jpeg_bytes(2)
@@ -189,7 +204,7 @@ def test_upload_create_unchanged_replace_and_image_hash(site):
     assert answer['result'] == 'created' and answer['url'] == '/media/images/010.jpeg'
     assert client.image_sha256('010.jpeg') == hashlib.sha256(first).hexdigest() == answer['sha256']
     assert client.upload_image('010.jpeg', first)['result'] == 'unchanged'
-    assert client.upload_image('010.jpeg', second)['result'] == 'replaced'
+    assert client.upload_image('010.jpeg', second, replace=True)['result'] == 'replaced'
     assert client.image_sha256('010.jpeg') == hashlib.sha256(second).hexdigest()
 
 

@@ -117,13 +117,18 @@ def test_playbook_check_run_check_run(site, supplier, tmp_path):
 
     wrong = results['wrong']
     assert wrong['failed'] is True and wrong['changed'] is False
-    assert 'HTTP 401 Unauthorized: Invalid token.' in wrong['msg'] and wrong['msg'].endswith('(nothing was written)')
+    assert 'HTTP 401 Unauthorized: Invalid token.' in wrong['msg'] and wrong['msg'].startswith('nothing was written: ')
+    assert [(error['field'], error['file']) for error in wrong['errors']] == [('token', None)]
 
     bad = results['bad']
     assert bad['failed'] is True and bad['changed'] is True
     assert [record['name'] for record in bad['created']] == ['Kiwi']
-    assert [error['line'] for error in bad['errors']] == [2]
-    assert "005.txt line 2: weight 'five hundred lbs' is not a number of pounds" in bad['msg']
+    # the collection's one failure shape
+    assert [(error['line'], error['field'], os.path.basename(error['file'])) for error in bad['errors']] == [
+        (2, 'weight', '005.txt')]
+    assert sorted(bad['errors'][0]) == ['field', 'file', 'line', 'message']
+    assert [(product['name'], product['status']) for product in bad['products']] == [('Kiwi', 'created')]
+    assert "005.txt line 2 (weight): weight 'five hundred lbs' is not a number of pounds" in bad['msg']
 
     assert sorted(product['name'] for product in site.products()) == ['Fruit 1', 'Fruit 2', 'Fruit 3', 'Kiwi']
     assert len(site.reviews()) == 1

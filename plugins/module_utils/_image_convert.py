@@ -91,6 +91,20 @@ class ImageError(Exception):
     """A problem with one image file: reported per file, the other files go on."""
 
 
+class SpecError(ValueError):
+    """An option that cannot be used; ``field`` names it."""
+
+    def __init__(self, field, message):
+        super(SpecError, self).__init__(message)
+        self.field = field
+
+
+def allow_pixels(count):
+    """Let Pillow open images of up to ``count`` pixels (our own limit is checked before decoding)."""
+    if Image.MAX_IMAGE_PIXELS is not None and count > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = count
+
+
 def _transpose(name):
     return getattr(Image.Transpose, name)
 
@@ -118,15 +132,15 @@ class Spec:
         if size is not None:
             size = tuple(size)
             if len(size) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size):
-                raise ValueError('size must be two positive integers [width, height], got %r' % (list(size),))
+                raise SpecError('size', 'size must be two positive integers [width, height], got %r' % (list(size),))
         if fit not in FITS:
-            raise ValueError('fit must be one of %s, got %r' % (', '.join(FITS), fit))
+            raise SpecError('fit', 'fit must be one of %s, got %r' % (', '.join(FITS), fit))
         if rotate not in ROTATIONS:
-            raise ValueError('rotate must be one of 0, 90, 180, 270 (degrees clockwise), got %r' % (rotate,))
+            raise SpecError('rotate', 'rotate must be one of 0, 90, 180, 270 (degrees clockwise), got %r' % (rotate,))
         if output_format not in FORMATS:
-            raise ValueError('format must be one of %s, got %r' % (', '.join(FORMATS), output_format))
+            raise SpecError('format', 'format must be one of %s, got %r' % (', '.join(FORMATS), output_format))
         if not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 100:
-            raise ValueError('quality must be an integer from 1 to 100, got %r' % (quality,))
+            raise SpecError('quality', 'quality must be an integer from 1 to 100, got %r' % (quality,))
         self.size = size
         self.fit = fit
         self.rotate = rotate
@@ -176,14 +190,14 @@ def parse_color(value):
         rgb = tuple(value)
         if len(rgb) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in rgb):
             return rgb
-        raise ValueError('background must be three integers 0-255, got %r' % (value,))
+        raise SpecError('background', 'background must be three integers 0-255, got %r' % (value,))
     try:
         rgb = ImageColor.getrgb(str(value))
     except ValueError:
-        raise ValueError('background %r is not a colour Pillow understands (try a name like "white" or "#ffffff")' % (value,))
+        raise SpecError('background', 'background %r is not a colour Pillow understands (try a name like "white" or "#ffffff")' % (value,))
     if len(rgb) == 4:
         if rgb[3] != 255:
-            raise ValueError('background must be opaque: transparency is flattened onto it, got %r' % (value,))
+            raise SpecError('background', 'background must be opaque: transparency is flattened onto it, got %r' % (value,))
         rgb = rgb[:3]
     return tuple(rgb)
 
@@ -745,10 +759,3 @@ def probe_source(source, spec):
         return output_size(size, names, spec)
     except (ImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
         raise _image_error(exc)
-
-
-def convert_file(path, spec):
-    """Convenience for tests and benchmarks: (sha256, bytes, size) of one file."""
-    with Source(path) as source:
-        data, size = convert_source(source, spec)
-        return source.sha256, data, size

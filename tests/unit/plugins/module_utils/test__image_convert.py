@@ -12,11 +12,17 @@ import struct
 
 import pytest
 
-from ansible_collections.storeops.shop.plugins.module_utils import _images_pipeline as pipeline
+from ansible_collections.storeops.shop.plugins.module_utils import _image_convert as pipeline
 
-Image = pytest.importorskip('PIL.Image')
-ImageChops = pytest.importorskip('PIL.ImageChops')
-ImageDraw = pytest.importorskip('PIL.ImageDraw')
+from PIL import Image, ImageChops, ImageDraw
+
+
+def convert_file(path, spec):
+    """(sha256, bytes, size) of one converted file, as the job converts it."""
+    with pipeline.Source(path) as source:
+        data, size = pipeline.convert_source(source, spec)
+        return source.sha256, data, size
+
 
 WHITE = (255, 255, 255)
 MAGENTA = (255, 0, 255)
@@ -75,7 +81,7 @@ def save(img, path, fmt=None, **kwargs):
 def convert(path, **options):
     """Run the whole pipeline on a file; return the decoded output (PNG, lossless)."""
     options.setdefault('output_format', 'png')
-    dummy_sha, data, size = pipeline.convert_file(str(path), pipeline.Spec(**options))
+    dummy_sha, data, size = convert_file(str(path), pipeline.Spec(**options))
     out = Image.open(io.BytesIO(data))
     out.load()
     assert out.size == tuple(size)
@@ -339,7 +345,7 @@ SRGB_COLORANTS = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0
 
 
 def test_icc_profile_is_converted_to_srgb(tmp_path):
-    pytest.importorskip('PIL.ImageCms')
+    from PIL import ImageCms  # noqa: F401 (Pillow on this machine has littlecms)
     swapped = icc_rgb_profile((SRGB_COLORANTS[1], SRGB_COLORANTS[0], SRGB_COLORANTS[2]))  # "red" is sRGB green
     img = Image.new('RGB', (40, 40), (255, 0, 0))
     out = convert(save(img, tmp_path / 'p.png', icc_profile=swapped), size=[20, 20])
@@ -354,7 +360,7 @@ def test_icc_profile_is_converted_to_srgb(tmp_path):
 
 
 def test_srgb_profile_is_left_alone(tmp_path):
-    cms = pytest.importorskip('PIL.ImageCms')
+    from PIL import ImageCms as cms
     srgb = cms.ImageCmsProfile(cms.createProfile('sRGB')).tobytes()
     img = Image.new('RGB', (20, 20), (12, 34, 56))
     assert convert(save(img, tmp_path / 's.png', icc_profile=srgb)).getpixel((5, 5)) == (12, 34, 56)
@@ -402,7 +408,7 @@ def test_bad_files(tmp_path, content, reason):
     path = tmp_path / 'bad.tif'
     path.write_bytes(content)
     with pytest.raises(pipeline.ImageError, match=reason):
-        pipeline.convert_file(str(path), pipeline.Spec(size=[10, 10]))
+        convert_file(str(path), pipeline.Spec(size=[10, 10]))
 
 
 @pytest.mark.parametrize('size', [(3000, 2000), (120, 80)])
@@ -412,7 +418,7 @@ def test_truncated_file(tmp_path, size):
     path = tmp_path / 'trunc.tif'
     path.write_bytes(data.getvalue()[:len(data.getvalue()) // 2])
     with pytest.raises(pipeline.ImageError, match='truncated'):
-        pipeline.convert_file(str(path), pipeline.Spec(size=[60, 40]))
+        convert_file(str(path), pipeline.Spec(size=[60, 40]))
 
 
 def test_truncated_jpeg(tmp_path):
@@ -421,7 +427,7 @@ def test_truncated_jpeg(tmp_path):
     path = tmp_path / 'trunc.jpg'
     path.write_bytes(data.getvalue()[:len(data.getvalue()) // 3])
     with pytest.raises(pipeline.ImageError, match='truncated'):
-        pipeline.convert_file(str(path), pipeline.Spec(size=[60, 40]))
+        convert_file(str(path), pipeline.Spec(size=[60, 40]))
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
@@ -443,14 +449,14 @@ def test_unreadable_file(tmp_path, monkeypatch):
 def test_formats_and_determinism(tmp_path, fmt, magic):
     path = save(cutout(photo((300, 200))), tmp_path / 'a.tif')
     spec = pipeline.Spec(size=[60, 40], output_format=fmt)
-    first = pipeline.convert_file(path, spec)
+    first = convert_file(path, spec)
     assert first[1].startswith(magic)
-    assert first == pipeline.convert_file(path, spec)
+    assert first == convert_file(path, spec)
 
 
 def test_progressive_jpeg(tmp_path):
     path = save(photo((300, 200)), tmp_path / 'a.tif')
-    dummy, data, dummy_size = pipeline.convert_file(path, pipeline.Spec(size=[60, 40], progressive=True, quality=70))
+    dummy, data, dummy_size = convert_file(path, pipeline.Spec(size=[60, 40], progressive=True, quality=70))
     assert Image.open(io.BytesIO(data)).info.get('progressive')
 
 

@@ -2,7 +2,7 @@
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The folder job behind ``storeops.shop.convert_images``.
+"""The folder job behind ``storeops.shop.convert_images`` (one image at a time is ``_image_convert``).
 
 Private to the collection: it can change at any time.
 
@@ -39,12 +39,15 @@ except ImportError:  # not POSIX: runs are not serialised against each other
     fcntl = None
 
 from ansible_collections.storeops.shop.plugins.module_utils._fs import atomic_output, atomic_write_bytes, file_sha256
-from ansible_collections.storeops.shop.plugins.module_utils._images_pipeline import (
+from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, error_entry
+from ansible_collections.storeops.shop.plugins.module_utils._image_convert import (
     FORMATS,
     HAS_PIL,
     PIL_IMPORT_ERROR,
     ImageError,
     Source,
+    SpecError,
+    allow_pixels,
     warm_up,
     Spec,
     convert_source,
@@ -57,11 +60,11 @@ MANIFEST_FORMAT = 1
 DEFAULT_PATTERNS = ('*.tif', '*.tiff')
 _FLUSH_SECONDS = 2.0
 
-__all__ = ('HAS_PIL', 'PIL_IMPORT_ERROR', 'DEFAULT_PATTERNS', 'MANIFEST', 'JobError', 'Spec', 'default_workers', 'run_job')
+# The catalog site refuses images of more pixels (its CATALOG_MAX_IMAGE_PIXELS): the same limit here.
+DEFAULT_MAX_PIXELS = 40000000
 
-
-class JobError(Exception):
-    """The task as a whole cannot run (bad src or dest, manifest not writable)."""
+__all__ = ('HAS_PIL', 'PIL_IMPORT_ERROR', 'DEFAULT_MAX_PIXELS', 'DEFAULT_PATTERNS', 'MANIFEST', 'Spec',
+           'convert_folder', 'convert_images', 'default_workers')
 
 
 def default_workers():
@@ -106,7 +109,7 @@ def _spec(spec_json):
 def process_file(task):
     """Convert (or check) one file. Runs in a worker process; never raises.
 
-    ``task`` is (src, dest, spec as JSON, manifest entry or None, check_mode).
+    ``task`` is (src, dest, spec as JSON, manifest entry or None, check_mode, max_pixels).
     """
     with warnings.catch_warnings():
         # Pillow warns about odd but readable files (corrupt EXIF, huge images): not our output
@@ -115,16 +118,21 @@ def process_file(task):
 
 
 def _process_file(task):
-    src, dest, spec_json, entry, check_mode = task
+    src, dest, spec_json, entry, check_mode, max_pixels = task
     result = {'src': src, 'dest': dest, 'size': None, 'action': 'failed'}
     try:
         spec = _spec(spec_json)
         fingerprint = spec.fingerprint()
+        allow_pixels(max_pixels)
         with Source(src, map_large=_WORKER['in_pool']) as source:
             if (entry and entry.get('source_sha256') == source.sha256 and entry.get('options') == fingerprint
                     and _output_matches(dest, entry)):
                 result.update(action='unchanged', size=entry.get('size'), entry=entry)
                 return result
+            (width, height), dummy = source.plan(spec)
+            if width * height > max_pixels:
+                raise ImageError('refused: %dx%d is %s pixels, more than max_pixels (%s)'
+                                 % (width, height, _megapixels(width * height), _megapixels(max_pixels)))
             if check_mode:
                 result.update(action='converted', size=list(probe_source(source, spec)),
                               before=_existing_sha256(dest))
@@ -153,6 +161,10 @@ def _process_file(task):
 
 
 _WORKER = {'in_pool': False}
+
+
+def _megapixels(count):
+    return '%.1f M' % (count / 1e6) if count >= 1e6 else '%d' % count
 
 
 def _init_worker():
@@ -291,9 +303,12 @@ def _prepare_dest(dest, check_mode):
 
 
 def list_sources(src, patterns):
-    """Names of the regular files in ``src`` (not hidden) matching any glob, case-insensitively, sorted."""
+    """``(names, problems)``: the regular files in ``src`` (not hidden) matching any glob,
+    case-insensitively, sorted; and ``{name: why}`` for matching names that cannot be sources
+    (a symbolic link to nothing), which are reported, never skipped in silence."""
     globs = [pattern.lower() for pattern in patterns]
     names = []
+    problems = {}
     try:
         with os.scandir(src) as entries:
             for entry in entries:
@@ -305,17 +320,25 @@ def list_sources(src, patterns):
                 try:
                     if entry.is_file():
                         names.append(entry.name)
-                except OSError:
-                    continue
+                    elif entry.is_symlink() and not os.path.exists(entry.path):
+                        problems[entry.name] = 'a symbolic link to %s, which does not exist' % os.readlink(entry.path)
+                except OSError as exc:
+                    problems[entry.name] = 'cannot be read: %s' % (exc.strerror or exc)
     except OSError as exc:
         raise JobError('cannot list src %s: %s' % (src, exc.strerror or exc))
-    return sorted(names)
+    return sorted(names), problems
 
 
-def plan(src, dest, names, suffix):
-    """Map source names to output names: ([(src name, output name)], {src name: error})."""
+def plan(src, dest, names, suffix, own_outputs=()):
+    """Map source names to output names: ([(src name, output name)], {src name: error}).
+
+    In place (``dest`` is ``src``), the files this job wrote itself (``own_outputs``, the
+    manifest's names) are never sources, whatever the pattern matches.
+    """
     same_dir = os.path.abspath(src) == os.path.abspath(dest) or (
         os.path.isdir(dest) and os.path.samefile(src, dest))
+    if same_dir:
+        names = [name for name in names if name not in own_outputs]
     outputs = {}
     for name in names:
         outputs.setdefault(os.path.splitext(name)[0] + suffix, []).append(name)
@@ -382,28 +405,30 @@ def _diff(dest, results):
     return {'before_header': dest, 'after_header': dest, 'before': ''.join(before), 'after': ''.join(after)}
 
 
-def run_job(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=None, check_mode=False, diff=False):
-    """Convert the folder. Returns (result dict, warnings). Raises JobError for task-level problems.
+def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=None, max_pixels=DEFAULT_MAX_PIXELS,
+                   check_mode=False, diff=False):
+    """Convert the folder. Returns ``(result, warnings)``; raises JobError for task-level problems.
 
-    ``result['failed']`` is True when some files could not be converted (the others are done).
+    A non-empty ``result['errors']`` means some files could not be converted (the others are done).
     """
     src = os.path.abspath(src)
     dest = os.path.abspath(dest)
     if suffix is None:
         suffix = FORMATS[spec.format][1]
     if '/' in suffix or '\0' in suffix or suffix in ('.', '..'):
-        raise JobError('suffix %r is not usable in a file name' % (suffix,))
+        raise JobError('the options are not usable', [error_entry('%r is not usable in a file name' % (suffix,), field='suffix')])
     warnings = []
     _check_src(src)
     created = _prepare_dest(dest, check_mode)
-    names = list_sources(src, patterns)
-    if not names:
+    names, list_problems = list_sources(src, patterns)
+    if not names and not list_problems:
         warnings.append('no file in %s matches %s' % (src, ', '.join(patterns)))
-    pairs, plan_errors = plan(src, dest, names, suffix)
-
     manifest = Manifest(dest)
     if manifest.warning:
         warnings.append(manifest.warning)
+    pairs, plan_errors = plan(src, dest, names, suffix, own_outputs=frozenset(manifest.entries))
+    plan_errors.update(list_problems)
+
     spec_json = json.dumps(spec.as_dict(), sort_keys=True)
     results = [{'src': os.path.join(src, name), 'dest': os.path.join(dest, os.path.splitext(name)[0] + suffix),
                 'size': None, 'action': 'failed', 'error': error} for name, error in plan_errors.items()]
@@ -411,7 +436,7 @@ def run_job(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=Non
     with _DestLock(dest, enabled=not check_mode and os.path.isdir(dest)):
         if not check_mode:
             _clean_stale_temporaries(dest, [out for dummy, out in pairs])
-        tasks = [(os.path.join(src, name), os.path.join(dest, out), spec_json, manifest.get(out), check_mode)
+        tasks = [(os.path.join(src, name), os.path.join(dest, out), spec_json, manifest.get(out), check_mode, max_pixels)
                  for name, out in pairs]
         state = {'flushed': time.monotonic()}
 
@@ -436,7 +461,7 @@ def run_job(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=Non
     counts = {'total': len(results), 'converted': 0, 'unchanged': 0, 'failed': 0}
     for item in results:
         counts[item['action']] += 1
-    errors = [{'src': item['src'], 'msg': item['error']} for item in results if item['action'] == 'failed']
+    errors = [error_entry(item['error'], file=item['src']) for item in results if item['action'] == 'failed']
     result = {
         'changed': created or counts['converted'] > 0,
         'src': src,
@@ -446,15 +471,42 @@ def run_job(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=Non
         'results': [{key: item.get(key) for key in ('src', 'dest', 'size', 'action', 'error') if key in item}
                     for item in results],
         'errors': errors,
-        'failed': bool(errors),
     }
     if diff:
         result['diff'] = _diff(dest, results)
-    if errors:
-        no_space = any('no space left' in error['msg'] for error in errors)
-        result['msg'] = '%d of %d files could not be converted%s (the other %d are done): %s' % (
-            len(errors), counts['total'], ', no space left on device in %s' % dest if no_space else '',
-            counts['total'] - len(errors), '; '.join('%s: %s' % (os.path.basename(e['src']), e['msg']) for e in errors))
-    else:
-        result['msg'] = '%d converted, %d unchanged' % (counts['converted'], counts['unchanged'])
+    result['msg'] = _summary(counts, errors, dest, check_mode)
     return result, warnings
+
+
+def _summary(counts, errors, dest, check_mode):
+    converted = '%d would be converted' % counts['converted'] if check_mode else '%d converted' % counts['converted']
+    text = '%s, %d unchanged' % (converted, counts['unchanged'])
+    if errors:
+        no_space = any('no space left' in error['message'] for error in errors)
+        text = '%d of %d files could not be %s%s (%s)' % (
+            len(errors), counts['total'], 'checked' if check_mode else 'converted',
+            ', no space left on device in %s' % dest if no_space else '', text)
+    return 'check mode (nothing written): ' + text if check_mode else text
+
+
+def convert_images(options, check_mode=False, diff=False):
+    """The job of ``storeops.shop.convert_images``: validate the options, convert the folder."""
+    problems = []
+    if options.get('workers') is not None and options['workers'] < 1:
+        problems.append(error_entry('must be at least 1, got %d' % options['workers'], field='workers'))
+    max_pixels = options.get('max_pixels')
+    max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    if max_pixels < 1:
+        problems.append(error_entry('must be at least 1, got %d' % max_pixels, field='max_pixels'))
+    try:
+        spec = Spec(size=options.get('size'), fit=options.get('fit', 'contain'), rotate=options.get('rotate', 0),
+                    auto_orient=options.get('auto_orient', True), background=options.get('background', 'white'),
+                    output_format=options.get('format', 'jpeg'), quality=options.get('quality', 85),
+                    progressive=options.get('progressive', False))
+    except SpecError as exc:
+        problems.append(error_entry(str(exc), field=exc.field))
+    if problems:
+        raise JobError('the options are not usable, nothing was converted', problems)
+    return convert_folder(options['src'], options['dest'], spec, patterns=options.get('pattern') or DEFAULT_PATTERNS,
+                          suffix=options.get('suffix'), workers=options.get('workers'), max_pixels=max_pixels,
+                          check_mode=check_mode, diff=diff)

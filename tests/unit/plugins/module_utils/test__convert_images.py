@@ -17,12 +17,13 @@ import time
 
 import pytest
 
-from ansible_collections.storeops.shop.plugins.module_utils import _images as job
-from ansible_collections.storeops.shop.plugins.module_utils import _images_pipeline as job_pipeline
-from ansible_collections.storeops.shop.plugins.module_utils._images import JobError, Spec, run_job
+from ansible_collections.storeops.shop.plugins.module_utils import _convert_images as job
+from ansible_collections.storeops.shop.plugins.module_utils import _image_convert as job_pipeline
+from ansible_collections.storeops.shop.plugins.module_utils._convert_images import Spec, convert_folder
+from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, failure_message
 
-Image = pytest.importorskip('PIL.Image')
-ImageDraw = pytest.importorskip('PIL.ImageDraw')
+from PIL import Image
+from PIL import ImageDraw
 
 SUPPLIER = Spec(size=[60, 40])
 
@@ -56,8 +57,8 @@ def listing(path):
 
 def test_converts_whole_folder_then_is_idempotent(folders):
     src, dest = folders
-    result, warnings = run_job(src, dest, SUPPLIER, workers=2)
-    assert result['changed'] and not result['failed'] and not warnings
+    result, warnings = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert result['changed'] and not result['errors'] and not warnings
     assert result['counts'] == {'total': 3, 'converted': 3, 'unchanged': 0, 'failed': 0}
     assert listing(dest) == ['.convert_images.json', '001.jpeg', '002.jpeg', '003.jpeg']
     for item in result['results']:
@@ -65,7 +66,7 @@ def test_converts_whole_folder_then_is_idempotent(folders):
         with Image.open(item['dest']) as out:
             assert out.format == 'JPEG' and out.mode == 'RGB' and out.size == (60, 40)
             assert min(out.getpixel((1, 1))) >= 250  # background, not the magenta under it
-    again, dummy = run_job(src, dest, SUPPLIER, workers=2)
+    again, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
     assert not again['changed']
     assert again['counts']['unchanged'] == 3
     assert [i['size'] for i in again['results']] == [[60, 40]] * 3
@@ -74,30 +75,30 @@ def test_converts_whole_folder_then_is_idempotent(folders):
 def test_sources_are_never_modified(folders):
     src, dest = folders
     before = {name: open(os.path.join(src, name), 'rb').read() for name in listing(src)}
-    run_job(src, dest, SUPPLIER, workers=1)
+    convert_folder(src, dest, SUPPLIER, workers=1)
     assert {name: open(os.path.join(src, name), 'rb').read() for name in listing(src)} == before
 
 
 def test_touched_source_with_same_content_is_unchanged(folders):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     path = os.path.join(src, '002.tif')
     data = open(path, 'rb').read()
     os.unlink(path)
     with open(path, 'wb') as handle:  # a new file (new inode, new times), same bytes
         handle.write(data)
     os.utime(path, (time.time() + 100, time.time() + 100))
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert not result['changed']
 
 
 def test_changed_source_reconverts_only_that_file(folders):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     stat = os.stat(os.path.join(src, '002.tif'))
     supplier_image(os.path.join(src, '002.tif'), (10, 10, 10))
     os.utime(os.path.join(src, '002.tif'), ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime: content decides
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert actions(result) == {'001.tif': 'unchanged', '002.tif': 'converted', '003.tif': 'unchanged'}
     with Image.open(os.path.join(dest, '002.jpeg')) as out:
         assert max(out.getpixel((30, 20))) < 30
@@ -105,25 +106,25 @@ def test_changed_source_reconverts_only_that_file(folders):
 
 def test_changed_option_reconverts_everything(folders):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
-    result, dummy = run_job(src, dest, Spec(size=[60, 40], quality=50))
+    convert_folder(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, Spec(size=[60, 40], quality=50))
     assert result['counts']['converted'] == 3
-    result, dummy = run_job(src, dest, Spec(size=[60, 40], quality=50))
+    result, dummy = convert_folder(src, dest, Spec(size=[60, 40], quality=50))
     assert not result['changed']
 
 
 def test_new_source_is_added(folders):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     supplier_image(os.path.join(src, '004.TIFF'))
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert actions(result)['004.TIFF'] == 'converted' and result['counts']['unchanged'] == 3
 
 
 @pytest.mark.parametrize('damage', ['delete', 'edit', 'truncate'])
 def test_damaged_output_is_rebuilt(folders, damage):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     path = os.path.join(dest, '001.jpeg')
     good = open(path, 'rb').read()
     if damage == 'delete':
@@ -131,27 +132,27 @@ def test_damaged_output_is_rebuilt(folders, damage):
     else:
         with open(path, 'wb') as handle:
             handle.write(good[:100] if damage == 'truncate' else good[:-1] + b'x')
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert actions(result)['001.tif'] == 'converted' and result['counts']['unchanged'] == 2
     assert open(path, 'rb').read() == good
 
 
 def test_lost_manifest_does_not_rewrite_identical_outputs(folders):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     os.unlink(os.path.join(dest, job.MANIFEST))
     mtimes = {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)}
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert not result['changed']
     assert {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in mtimes} == mtimes
 
 
 def test_corrupt_manifest_is_a_warning(folders):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     with open(os.path.join(dest, job.MANIFEST), 'w') as handle:
         handle.write('{not json')
-    result, warnings = run_job(src, dest, SUPPLIER)
+    result, warnings = convert_folder(src, dest, SUPPLIER)
     assert not result['changed'] and 'manifest' in warnings[0]
     with open(os.path.join(dest, job.MANIFEST)) as handle:
         assert json.load(handle)['format'] == job.MANIFEST_FORMAT
@@ -161,19 +162,19 @@ def test_corrupt_manifest_is_a_warning(folders):
 
 def test_check_mode_changes_nothing_and_predicts(folders):
     src, dest = folders
-    result, dummy = run_job(src, dest, SUPPLIER, check_mode=True, diff=True)
+    result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True, diff=True)
     assert result['changed'] and result['counts']['converted'] == 3
     assert not os.path.exists(dest)
     assert [item['size'] for item in result['results']] == [[60, 40]] * 3
     assert result['diff']['before'] == ''
     assert result['diff']['after'].splitlines() == ['001.jpeg (added from 001.tif)', '002.jpeg (added from 002.tif)',
                                                     '003.jpeg (added from 003.tif)']
-    real, dummy = run_job(src, dest, SUPPLIER, diff=True)
+    real, dummy = convert_folder(src, dest, SUPPLIER, diff=True)
     assert real['diff']['after'] == result['diff']['after']
-    check, dummy = run_job(src, dest, SUPPLIER, check_mode=True, diff=True)
+    check, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True, diff=True)
     assert not check['changed'] and check['diff']['after'] == ''
     mtimes = {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)}
-    check, dummy = run_job(src, dest, Spec(size=[30, 20]), check_mode=True, diff=True)
+    check, dummy = convert_folder(src, dest, Spec(size=[30, 20]), check_mode=True, diff=True)
     assert check['changed'] and check['counts']['converted'] == 3
     assert '001.jpeg sha256:' in check['diff']['before'] and '001.jpeg (replaced from 001.tif)' in check['diff']['after']
     assert {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)} == mtimes
@@ -182,8 +183,9 @@ def test_check_mode_changes_nothing_and_predicts(folders):
 def test_check_mode_reports_unreadable_headers(folders):
     src, dest = folders
     open(os.path.join(src, 'junk.tif'), 'wb').close()
-    result, dummy = run_job(src, dest, SUPPLIER, check_mode=True)
-    assert result['failed'] and result['errors'] == [{'src': os.path.join(src, 'junk.tif'), 'msg': 'empty file (0 bytes)'}]
+    result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True)
+    assert result['errors'] == [{'file': os.path.join(src, 'junk.tif'), 'line': None, 'field': None,
+                                 'message': 'empty file (0 bytes)'}]
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -197,39 +199,39 @@ def test_bad_files_do_not_stop_the_others(folders):
     Image.new('RGBA', (400, 300), (1, 2, 3, 255)).save(data, 'TIFF')
     with open(os.path.join(src, 'cut.tif'), 'wb') as handle:
         handle.write(data.getvalue()[:5000])
-    result, dummy = run_job(src, dest, SUPPLIER, workers=2)
-    assert result['failed'] and result['changed']
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert result['errors'] and result['changed']
     assert result['counts'] == {'total': 6, 'converted': 3, 'unchanged': 0, 'failed': 3}
     assert listing(dest) == ['.convert_images.json', '001.jpeg', '002.jpeg', '003.jpeg']
-    reasons = {os.path.basename(e['src']): e['msg'] for e in result['errors']}
+    reasons = {os.path.basename(e['file']): e['message'] for e in result['errors']}
     assert reasons['empty.tif'] == 'empty file (0 bytes)'
     assert 'not an image' in reasons['notes.tif']
     assert 'truncated' in reasons['cut.tif']
     for name in ('empty.tif', 'notes.tif', 'cut.tif'):
-        assert name in result['msg']
+        assert name in failure_message(result['msg'], result['errors'])
     assert result['msg'].startswith('3 of 6 files could not be converted')
-    again, dummy = run_job(src, dest, SUPPLIER)
-    assert again['failed'] and not again['changed'] and again['counts']['unchanged'] == 3
+    again, dummy = convert_folder(src, dest, SUPPLIER)
+    assert again['errors'] and not again['changed'] and again['counts']['unchanged'] == 3
 
 
 def test_missing_src(tmp_path):
     with pytest.raises(JobError, match='does not exist'):
-        run_job(str(tmp_path / 'nope'), str(tmp_path / 'out'), SUPPLIER)
+        convert_folder(str(tmp_path / 'nope'), str(tmp_path / 'out'), SUPPLIER)
 
 
 def test_src_is_a_file(tmp_path):
     (tmp_path / 'file').write_text('x')
     with pytest.raises(JobError, match='not a directory'):
-        run_job(str(tmp_path / 'file'), str(tmp_path / 'out'), SUPPLIER)
+        convert_folder(str(tmp_path / 'file'), str(tmp_path / 'out'), SUPPLIER)
 
 
 def test_dest_is_a_file(folders, tmp_path):
     src, dummy = folders
     (tmp_path / 'taken').write_text('x')
     with pytest.raises(JobError, match='exists and is not a directory'):
-        run_job(src, str(tmp_path / 'taken'), SUPPLIER)
+        convert_folder(src, str(tmp_path / 'taken'), SUPPLIER)
     with pytest.raises(JobError, match='exists and is not a directory'):
-        run_job(src, str(tmp_path / 'taken'), SUPPLIER, check_mode=True)
+        convert_folder(src, str(tmp_path / 'taken'), SUPPLIER, check_mode=True)
 
 
 def test_dest_cannot_be_created(folders, monkeypatch):
@@ -240,7 +242,7 @@ def test_dest_cannot_be_created(folders, monkeypatch):
 
     monkeypatch.setattr(os, 'makedirs', no_space)
     with pytest.raises(JobError, match='no space left on device'):
-        run_job(src, dest, SUPPLIER)
+        convert_folder(src, dest, SUPPLIER)
 
 
 def test_no_space_left_while_writing(folders, monkeypatch):
@@ -250,10 +252,10 @@ def test_no_space_left_while_writing(folders, monkeypatch):
         raise OSError(errno.ENOSPC, 'No space left on device', path)
 
     monkeypatch.setattr(job, 'atomic_write_bytes', no_space)
-    result, dummy = run_job(src, dest, SUPPLIER, workers=1)
-    assert result['failed'] and result['counts']['failed'] == 3
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=1)
+    assert result['errors'] and result['counts']['failed'] == 3
     assert 'no space left on device in %s' % dest in result['msg']
-    assert [e['msg'] for e in result['errors']] == ['no space left on device writing %s/%03d.jpeg' % (dest, i) for i in (1, 2, 3)]
+    assert [e['message'] for e in result['errors']] == ['no space left on device writing %s/%03d.jpeg' % (dest, i) for i in (1, 2, 3)]
 
 
 def test_no_space_for_the_manifest(folders, monkeypatch):
@@ -271,13 +273,13 @@ def test_no_space_for_the_manifest(folders, monkeypatch):
 
     monkeypatch.setattr(job, 'atomic_output', Full)
     with pytest.raises(JobError, match='manifest.*no space left'):
-        run_job(src, dest, SUPPLIER, workers=1)
+        convert_folder(src, dest, SUPPLIER, workers=1)
 
 
 def test_no_matching_files_is_a_warning(tmp_path):
     (tmp_path / 'src').mkdir()
     (tmp_path / 'src' / 'readme.txt').write_text('x')
-    result, warnings = run_job(str(tmp_path / 'src'), str(tmp_path / 'dest'), SUPPLIER)
+    result, warnings = convert_folder(str(tmp_path / 'src'), str(tmp_path / 'dest'), SUPPLIER)
     assert result['counts']['total'] == 0 and 'no file' in warnings[0]
 
 
@@ -289,27 +291,81 @@ def test_pattern_is_case_insensitive_and_skips_hidden_and_dirs(folders):
     supplier_image(os.path.join(src, '.hidden.tif'))
     os.mkdir(os.path.join(src, 'folder.tif'))
     supplier_image(os.path.join(src, 'x.png'))
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert sorted(actions(result)) == ['001.tif', '002.tif', '003.tif', '005.TiF']
-    result, dummy = run_job(src, dest, SUPPLIER, patterns=['*.PNG'])
+    result, dummy = convert_folder(src, dest, SUPPLIER, patterns=['*.PNG'])
     assert sorted(actions(result)) == ['x.png']
 
 
 def test_output_name_collision_fails_the_second(folders):
     src, dest = folders
     supplier_image(os.path.join(src, '001.tiff'))
-    result, dummy = run_job(src, dest, SUPPLIER)
+    result, dummy = convert_folder(src, dest, SUPPLIER)
     assert actions(result)['001.tiff'] == 'failed'
-    assert 'already produced from 001.tif' in result['errors'][0]['msg']
+    assert 'already produced from 001.tif' in result['errors'][0]['message']
     assert result['counts']['converted'] == 3
 
 
 def test_same_folder_as_the_course_script(folders):
     src, dummy = folders
-    result, dummy = run_job(src, src, SUPPLIER)
+    result, dummy = convert_folder(src, src, SUPPLIER)
     assert result['counts']['converted'] == 3
-    result, dummy = run_job(src, src, SUPPLIER, patterns=['*'])  # outputs match too: left alone
+    result, dummy = convert_folder(src, src, SUPPLIER, patterns=['*'])  # outputs match too: left alone
     assert not result['changed'] and sorted(actions(result)) == ['001.tif', '002.tif', '003.tif']
+
+
+@pytest.mark.parametrize('patterns', [['*'], ['*.jpg', '*.jpeg', '*.tif']])
+def test_in_place_with_a_pattern_matching_the_outputs_works_on_every_run(folders, patterns):
+    """Issue: every re-run failed '001.tif: output name 001.jpeg is already produced from 001.jpeg'."""
+    src, dummy = folders
+    for run in range(3):
+        result, dummy = convert_folder(src, src, SUPPLIER, patterns=patterns)
+        assert result['errors'] == [], (run, result['errors'])
+        assert sorted(actions(result)) == ['001.tif', '002.tif', '003.tif']
+        assert result['changed'] is (run == 0)
+    assert listing(src) == ['.convert_images.json', '001.jpeg', '001.tif', '002.jpeg', '002.tif', '003.jpeg', '003.tif']
+
+
+def test_in_place_a_users_own_jpeg_is_still_a_source(folders):
+    src, dummy = folders
+    Image.new('RGB', (300, 200), (10, 20, 30)).save(os.path.join(src, 'photo.jpg'))
+    result, dummy = convert_folder(src, src, SUPPLIER, patterns=['*'])
+    assert sorted(actions(result)) == ['001.tif', '002.tif', '003.tif', 'photo.jpg'] and not result['errors']
+    again, dummy = convert_folder(src, src, SUPPLIER, patterns=['*'])
+    assert not again['changed'] and not again['errors'] and sorted(actions(again)) == sorted(actions(result))
+
+
+def test_a_dangling_symlink_that_matches_is_reported_not_skipped(folders):
+    src, dest = folders
+    os.symlink(os.path.join(src, 'gone.tif'), os.path.join(src, '004.tif'))
+    result, dummy = convert_folder(src, dest, SUPPLIER)
+    assert result['counts'] == {'total': 4, 'converted': 3, 'unchanged': 0, 'failed': 1}
+    assert result['errors'] == [{'file': os.path.join(src, '004.tif'), 'line': None, 'field': None,
+                                 'message': 'a symbolic link to %s, which does not exist' % os.path.join(src, 'gone.tif')}]
+
+
+def test_max_pixels_refuses_before_decoding(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    Image.new('RGB', (400, 300), (1, 2, 3)).save(str(src / 'big.tif'))
+    Image.new('RGB', (200, 100), (1, 2, 3)).save(str(src / 'small.tif'))
+    result, dummy = convert_folder(str(src), str(tmp_path / 'out'), SUPPLIER, max_pixels=100000)
+    assert actions(result) == {'big.tif': 'failed', 'small.tif': 'converted'}
+    assert result['errors'][0]['message'] == 'refused: 400x300 is 120000 pixels, more than max_pixels (100000)'
+    assert not os.path.exists(str(tmp_path / 'out' / 'big.jpeg'))
+    check, dummy = convert_folder(str(src), str(tmp_path / 'out'), SUPPLIER, max_pixels=100000, check_mode=True)
+    assert check['errors'][0]['message'].startswith('refused: 400x300')
+
+
+def test_check_mode_says_would_and_writes_nothing(folders):
+    src, dest = folders
+    result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True)
+    assert result['msg'] == 'check mode (nothing written): 3 would be converted, 0 unchanged'
+    open(os.path.join(src, '009.tif'), 'wb').close()
+    result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True)
+    assert result['msg'] == ('check mode (nothing written): 1 of 4 files could not be checked '
+                             '(3 would be converted, 0 unchanged)')
+    assert not os.path.exists(dest)
 
 
 def test_output_over_its_own_source_is_refused(tmp_path):
@@ -317,8 +373,8 @@ def test_output_over_its_own_source_is_refused(tmp_path):
     src.mkdir()
     Image.new('RGB', (20, 20)).save(str(src / 'a.jpeg'))
     before = (src / 'a.jpeg').read_bytes()
-    result, dummy = run_job(str(src), str(src), SUPPLIER, patterns=['*.jpeg'])
-    assert result['failed'] and 'overwrite its own source' in result['errors'][0]['msg']
+    result, dummy = convert_folder(str(src), str(src), SUPPLIER, patterns=['*.jpeg'])
+    assert result['errors'] and 'overwrite its own source' in result['errors'][0]['message']
     assert (src / 'a.jpeg').read_bytes() == before
 
 
@@ -327,7 +383,7 @@ def test_output_over_its_own_source_is_refused(tmp_path):
 def test_suffix(tmp_path, fmt, suffix, expected):
     (tmp_path / 'src').mkdir()
     supplier_image(tmp_path / 'src' / 'a.tif')
-    result, dummy = run_job(str(tmp_path / 'src'), str(tmp_path / 'dest'), Spec(size=[30, 20], output_format=fmt), suffix=suffix)
+    result, dummy = convert_folder(str(tmp_path / 'src'), str(tmp_path / 'dest'), Spec(size=[30, 20], output_format=fmt), suffix=suffix)
     assert os.path.basename(result['results'][0]['dest']) == expected
     with Image.open(result['results'][0]['dest']) as out:
         assert out.format == {'png': 'PNG', 'webp': 'WEBP', 'jpeg': 'JPEG'}[fmt]
@@ -336,7 +392,7 @@ def test_suffix(tmp_path, fmt, suffix, expected):
 def test_bad_suffix(folders):
     src, dest = folders
     with pytest.raises(JobError, match='suffix'):
-        run_job(src, dest, SUPPLIER, suffix='/x.jpeg')
+        convert_folder(src, dest, SUPPLIER, suffix='/x.jpeg')
 
 
 # --- safety ----------------------------------------------------------------------------------------
@@ -350,21 +406,21 @@ def test_stale_temporaries_from_a_killed_run_are_removed(folders):
             handle.write(b'\xff\xd8 half a jpeg')
     other = os.path.join(dest, '.somebody-else.tmp')
     open(other, 'w').close()
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     assert not any(os.path.exists(path) for path in stale)
     assert os.path.exists(other)
 
 
 def test_failed_write_leaves_old_output_and_no_temporary(folders, monkeypatch):
     src, dest = folders
-    run_job(src, dest, SUPPLIER)
+    convert_folder(src, dest, SUPPLIER)
     old = open(os.path.join(dest, '001.jpeg'), 'rb').read()
 
     def broken_replace(*args):
         raise OSError(errno.EIO, 'I/O error')
 
     monkeypatch.setattr(job.os, 'replace', broken_replace)
-    result, dummy = run_job(src, dest, Spec(size=[30, 20]), workers=1)
+    result, dummy = convert_folder(src, dest, Spec(size=[30, 20]), workers=1)
     assert result['counts']['failed'] == 3
     assert open(os.path.join(dest, '001.jpeg'), 'rb').read() == old
     assert not [n for n in os.listdir(dest) if n.endswith('.tmp')]
@@ -373,8 +429,8 @@ def test_failed_write_leaves_old_output_and_no_temporary(folders, monkeypatch):
 KILL_SCRIPT = '''
 import sys
 sys.path.insert(0, sys.argv[3])
-from ansible_collections.storeops.shop.plugins.module_utils._images import Spec, run_job
-run_job(sys.argv[1], sys.argv[2], Spec(size=[150, 100]), workers=2)
+from ansible_collections.storeops.shop.plugins.module_utils._convert_images import Spec, convert_folder
+convert_folder(sys.argv[1], sys.argv[2], Spec(size=[150, 100]), workers=2)
 '''
 
 
@@ -398,11 +454,11 @@ def test_kill_9_mid_run_leaves_no_partial_output_and_next_run_completes(tmp_path
             with Image.open(str(dest / name)) as out:
                 out.load()  # complete, decodable images only
                 assert out.size == (150, 100)
-    result, dummy = run_job(str(src), str(dest), Spec(size=[150, 100]), workers=2)
+    result, dummy = convert_folder(str(src), str(dest), Spec(size=[150, 100]), workers=2)
     assert result['counts']['failed'] == 0 and result['counts']['total'] == 40
     assert sorted(n for n in os.listdir(str(dest)) if not n.startswith('.')) == ['%03d.jpeg' % i for i in range(40)]
     assert [n for n in os.listdir(str(dest)) if n.startswith('.')] == [job.MANIFEST]
-    final, dummy = run_job(str(src), str(dest), Spec(size=[150, 100]), workers=2)
+    final, dummy = convert_folder(str(src), str(dest), Spec(size=[150, 100]), workers=2)
     assert not final['changed']
 
 
@@ -422,9 +478,9 @@ def crash_once(tasks):
 def test_worker_that_always_crashes_is_reported_per_file(folders, monkeypatch):
     src, dest = folders
     monkeypatch.setattr(job, 'process_batch', crash)
-    result, dummy = run_job(src, dest, SUPPLIER, workers=2)
-    assert result['failed'] and result['counts']['failed'] == 3
-    assert all('worker process died (A process in the process pool was terminated abruptly' in error['msg']
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert result['errors'] and result['counts']['failed'] == 3
+    assert all('worker process died (A process in the process pool was terminated abruptly' in error['message']
                for error in result['errors'])
 
 
@@ -432,8 +488,8 @@ def test_worker_killed_once_is_retried(folders, monkeypatch, tmp_path):
     src, dest = folders
     monkeypatch.setenv('CRASH_MARKER', str(tmp_path / 'crashed-once'))
     monkeypatch.setattr(job, 'process_batch', crash_once)
-    result, dummy = run_job(src, dest, SUPPLIER, workers=2)
-    assert not result['failed'], result['errors']
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert not result['errors'], result['errors']
     # A batch that finished writing before the pool broke loses its result; the retry then
     # verifies that output as 'unchanged'. Every file is done either way.
     assert result['counts']['converted'] + result['counts']['unchanged'] == 3
@@ -475,7 +531,7 @@ def test_source_truncated_while_mapped_in_a_worker(tmp_path, monkeypatch):
     was_enabled = faulthandler.is_enabled()
     faulthandler.disable()  # the worker's SIGBUS is expected: no "Fatal Python error" dump
     try:
-        result, dummy = run_job(str(src), str(dest), SUPPLIER, workers=2)
+        result, dummy = convert_folder(str(src), str(dest), SUPPLIER, workers=2)
     finally:
         if was_enabled:
             faulthandler.enable()
@@ -484,5 +540,5 @@ def test_source_truncated_while_mapped_in_a_worker(tmp_path, monkeypatch):
     assert actions(result)['big.tif'] == 'failed'
     assert actions(result)['small.tif'] in ('converted', 'unchanged')
     assert (dest / 'small.jpeg').is_file()
-    assert 'truncated' in result['errors'][0]['msg'] or 'not an image' in result['errors'][0]['msg']
+    assert 'truncated' in result['errors'][0]['message'] or 'not an image' in result['errors'][0]['message']
     assert marker.exists()
