@@ -452,9 +452,9 @@ def evaluate(state, checks, settings, now):
                 entry['first_failure'] = now
             if status == 'ok' and failures >= needed:
                 entry.update(status='failing', since=entry.get('first_failure', now), notified=now)
-                queued.append(_mail(settings, check, 'alert', alert_subject, settings['mail_body'],
-                                    ['Failing since: %s (%d run%s in a row)' % (readable_utc(entry['since']), failures,
-                                                                                 '' if failures == 1 else 's')], now))
+                runs = '%d run%s in a row' % (failures, '' if failures == 1 else 's')
+                since = 'Failing since: %s (%s)' % (readable_utc(entry['since']), runs)
+                queued.append(_mail(settings, check, 'alert', alert_subject, settings['mail_body'], [since], now))
                 notes.append('%s: failing (%s), alert queued' % (name, check['message']))
             elif status == 'ok':
                 entry['status'] = 'ok'
@@ -798,4 +798,4 @@ def health_facts_job(options, check_mode=False, diff=False):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())
