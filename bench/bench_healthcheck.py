@@ -172,7 +172,7 @@ def main():
             samples[name].append(data)
     after = loadavg()
     print('one run on the lab host %s, %d runs each, CPU sampled over %.0f s (the job: %s)' % (HOST, args.runs, INTERVAL, command))
-    print('%-30s %18s %14s %16s' % ('', 'wall beyond 1 s', 'peak RSS', 'ratio to the job'))
+    print('%-30s %18s %14s %20s' % ('', 'wall beyond 1 s', 'peak RSS', 'job / this: time, RSS'))
     results = {}
     for name, dummy in kinds:
         overhead = statistics.median(s['wall'] for s in samples[name]) - INTERVAL
@@ -181,9 +181,8 @@ def main():
     job_overhead, job_rss = results['job']
     for name, dummy in kinds:
         overhead, rss_mb = results[name]
-        print('%-30s %15.3f s %11.1f MB   %5.2fx / %5.2fx' % (
+        print('%-30s %15.3f s %11.1f MB   %8.2fx, %5.2fx' % (
             name, overhead, rss_mb, job_overhead / overhead if overhead > 0 else float('inf'), job_rss / rss_mb))
-    print('(ratio to the job: the job\'s time / this one\'s, the job\'s RSS / this one\'s)')
     print('load average before: %s, after: %s (the lab shares this machine\'s cores)' % (' '.join(before), ' '.join(after)))
     ok = job_overhead < TARGET_OVERHEAD_S and job_rss < TARGET_RSS_MB
     print('targets: < %.1f s beyond the interval (%.3f s), < %.0f MB (%.1f MB): %s' % (

@@ -685,7 +685,8 @@ def _locked_run(settings, log, state_file, started, now):
         write_state(state_file, state)
 
     try:
-        save()  # the new alerts are kept before any attempt to send them
+        if state['pending']:
+            save()  # the mails are kept before any attempt to send them
         problem = send_pending(state, settings, save, log, now=when)
         failing = [c['name'] for c in checks if c['state'] != 'ok']
         rc = 2 if problem else (1 if failing else 0)
