@@ -5,11 +5,14 @@
 
 Measures, on the host, the wall time beyond the CPU sampling interval and the peak RSS of one
 run of the job - its own command line from ``/etc/cron.d/storeops-healthcheck``, as its user,
-as cron runs it - and, in the same run and the same way:
+as cron runs it, with a copy of its configuration that only changes the state file (a fresh
+one beside the job's, under /var/lib) and the CPU limit (100 %: the lab's CPU is this
+machine's, and its other work must not make one run mail and another not) - and, in the same
+run and the same way:
 
 * the naive way: a course-style ``health_check.py`` (psutil + shutil + socket + smtplib + email,
-  the checks done right: ``cpu_percent(interval=1)``, free/total, ``available``, ``gethostbyname``),
-  which mails nothing on a healthy host either;
+  the checks done right: ``cpu_percent(interval=1)``, free/total, ``available``, ``gethostbyname``;
+  the same CPU limit), which mails nothing on a healthy host either;
 * the ceiling: ``python3 -c "import psutil; psutil.cpu_percent(interval=1)"``, the least any
   psutil-based check can cost.
 
@@ -71,7 +74,7 @@ def send_email(message):
 
 def main():
     errors = []
-    if psutil.cpu_percent(interval=1) > 80:
+    if psutil.cpu_percent(interval=1) > 100:  # the course's 80, raised as for the job (see the docstring)
         errors.append("Error - CPU usage is over 80%")
     disk = shutil.disk_usage("/")
     if disk.free / disk.total * 100 < 20:
@@ -86,6 +89,28 @@ def main():
 
 
 main()
+'''
+
+BENCH_DIR = '/var/lib/storeops-bench-healthcheck'  # the file system of the job's own state directory
+
+# Runs on the host as root: the job's configuration with a fresh state file and the CPU limit at
+# 100 %, in a folder of the job's user; prints the path of that configuration.
+PREPARE = r'''
+import json, os, pwd, shutil, sys
+config_file, directory, user = sys.argv[1], sys.argv[2], sys.argv[3]
+account = pwd.getpwnam(user)
+shutil.rmtree(directory, ignore_errors=True)
+os.mkdir(directory, 0o750)
+os.chown(directory, account.pw_uid, account.pw_gid)
+with open(config_file) as handle:
+    config = json.load(handle)
+config.update(state_file=os.path.join(directory, "state.json"), cpu_max_percent=100.0)
+path = os.path.join(directory, "config.json")
+with open(path, "w") as handle:
+    json.dump(config, handle)
+os.chown(path, 0, account.pw_gid)
+os.chmod(path, 0o640)
+print(path)
 '''
 
 CEILING = '/usr/bin/python3 -c "import psutil; psutil.cpu_percent(interval=1)"'
@@ -123,6 +148,18 @@ def ensure_deployed():
         sys.exit('provisioning %s failed (%s):\n%s' % (HOST, ' '.join(command), result.stdout[-3000:]))
 
 
+def bench_config(command, user):
+    """The job's command line with the bench's copy of its configuration."""
+    words = command.split()
+    if '--config' not in words[:-1]:
+        sys.exit('the job\'s command line has no --config: %s' % command)
+    config_file = words[words.index('--config') + 1]
+    result = lab('python3', '-c', PREPARE, config_file, BENCH_DIR, user)
+    if result.returncode != 0:
+        sys.exit('cannot prepare %s on %s: %s' % (BENCH_DIR, HOST, result.stderr.strip()[-500:]))
+    return command.replace('--config %s' % config_file, '--config %s' % result.stdout.strip())
+
+
 def job_command_and_user():
     result = lab('cat', CRON_FILE)
     if result.returncode != 0:
@@ -155,6 +192,7 @@ def main():
         sys.exit('the lab is not up: make lab-up (LAB_PREFIX=... for another lab)')
     ensure_deployed()
     command, user = job_command_and_user()
+    command = bench_config(command, user)
     script = '/tmp/storeops-bench-health_check.py'
     encoded = base64.b64encode(COURSE_SCRIPT.encode()).decode()
     written = lab('python3', '-c', 'import base64, sys; open(sys.argv[1], "wb").write(base64.b64decode(sys.argv[2]))',
@@ -167,10 +205,12 @@ def main():
     for dummy in range(args.runs):
         for name, cmd in kinds:
             data = measure(user, cmd)
-            if name == 'job' and data['rc'] not in (0, 1):
-                sys.exit('the job exited %d (2: mail pending, 3: could not run): %s' % (data['rc'], data['stderr']))
+            if name == 'job' and data['rc'] != 0:
+                sys.exit('the job exited %d (1 a check failing, 2 a mail pending, 3 it could not run; see'
+                         ' journalctl -t storeops-healthcheck on %s): %s' % (data['rc'], HOST, data['stderr']))
             samples[name].append(data)
     after = loadavg()
+    lab('rm', '-rf', BENCH_DIR)
     print('one run on the lab host %s, %d runs each, CPU sampled over %.0f s (the job: %s)' % (HOST, args.runs, INTERVAL, command))
     print('%-30s %18s %14s %20s' % ('', 'wall beyond 1 s', 'peak RSS', 'job / this: time, RSS'))
     results = {}
