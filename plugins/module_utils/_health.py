@@ -174,8 +174,12 @@ def check_thresholds(values, file=None):
     return errors
 
 
-def check_config(config, file=None):
-    """Problems with a job configuration (thresholds, N, M, mail and SMTP settings)."""
+def check_config(config, file=None, addresses=True):
+    """Problems with a job configuration (thresholds, N, M, mail and SMTP settings).
+
+    With ``addresses``, the mail addresses are parsed as the mail code will parse them (this
+    imports the email package: the role's validation does it, a job run leaves it to the send).
+    """
     errors = []
 
     def bad(field, message):
@@ -221,7 +225,7 @@ def check_config(config, file=None):
         bad('smtp_validate_certs', 'must be true or false, got %r' % (settings['smtp_validate_certs'],))
     if settings['smtp_password_file'] is not None and settings['smtp_username'] is None:
         bad('smtp_password_file', 'is set but smtp_username is not: give both to log in')
-    if errors:
+    if errors or not addresses:
         return errors
     # The addresses, as the mail code will parse them when it sends.
     from ansible_collections.storeops.shop.plugins.module_utils._mail_message import MailError, parse_address
@@ -235,7 +239,7 @@ def check_config(config, file=None):
     return errors
 
 
-def load_config(path):
+def load_config(path, addresses=True):
     """The job's settings from ``path`` (JSON), defaults filled in; :class:`JobError` when unusable."""
     try:
         with open(path, 'rb') as handle:
@@ -249,7 +253,7 @@ def load_config(path):
     except ValueError as exc:
         raise JobError('the configuration is not valid JSON',
                        [error_entry(exc.msg, file=path, line=getattr(exc, 'lineno', None))])
-    errors = check_config(config, file=path)
+    errors = check_config(config, file=path, addresses=addresses)
     if errors:
         raise JobError('the configuration is invalid', errors)
     return dict(CONFIG_DEFAULTS, **config)
@@ -717,7 +721,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     log = Log(echo=args.verbose or sys.stderr.isatty())
     try:
-        settings = load_config(args.config)
+        settings = load_config(args.config, addresses=args.check_config)
     except JobError as exc:
         for entry in exc.errors:
             log.error('%s: %s' % (exc.message, format_error(entry)))

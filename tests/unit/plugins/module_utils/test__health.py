@@ -251,6 +251,22 @@ def test_config_is_validated_with_clear_errors():
     assert _health.check_config(['not', 'an', 'object'])[0]['message'].startswith('must be a JSON object')
 
 
+def test_security_choices_are_the_mail_codes():
+    from ansible_collections.storeops.shop.plugins.module_utils import _smtp
+
+    assert _health.SECURITY_CHOICES == _smtp.SECURITY_CHOICES
+
+
+def test_a_bad_address_fails_the_check_and_the_send_not_the_checks(tmp_path, server):
+    config = write_config(tmp_path, mail_to=['foo@'], smtp_host='127.0.0.1', smtp_port=server.port,
+                          state_file=str(tmp_path / 'state.json'), cpu_max_percent=100, cpu_interval=0.1,
+                          memory_min_available_mb=10 ** 9)
+    assert _health.main(['--check-config', '--config', config]) == 3
+    # A run still checks (and keeps the alert pending: the mail code refuses the address).
+    assert _health.main(['--config', config]) == 2
+    assert _health.read_state(str(tmp_path / 'state.json'))['pending'][0]['last_error'].startswith('to: ')
+
+
 def test_load_config_names_the_file_and_line(tmp_path):
     path = tmp_path / 'config.json'
     path.write_text('{\n  "mail_to": ["a@example.com"],\n  "cpu_max_percent": ,\n}\n')
