@@ -11,6 +11,9 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# The lab's Vault password (lab-up writes it): expanded when each recipe runs, so it is set
+# for what runs after lab-up (demo, bench, molecule) and unset when there is no lab.
+export ANSIBLE_VAULT_PASSWORD_FILE = $(wildcard $(CURDIR)/inventories/lab/.vault-password)
 # Debian packages: what `make check` needs (sanity's shellcheck, poppler for the PDF tests,
 # the fonts build_report embeds), and what the lab, the browser checks and the benches add.
 CHECK_PACKAGES := python3-venv shellcheck poppler-utils fonts-dejavu-core fonts-droid-fallback
@@ -63,6 +66,9 @@ lint: venv
 	$(MAKE) --no-print-directory build
 	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee --output-filename Containerfile >/dev/null
 	@echo "execution-environment.yml: valid (build context in build/ee)"
+	@printf 'example-only-change-me\n' > build/example-vault-password
+	$(BIN)/ansible-inventory -i inventories/example --list --vault-password-file build/example-vault-password >/dev/null
+	@echo "inventories/example: valid, its vault.yml opens with the example password"
 
 sanity: check-deps venv
 	tests/sanity/run.sh

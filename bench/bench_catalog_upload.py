@@ -14,7 +14,7 @@ site only, with product names and image names that carry a per-run prefix.
 Each phase uses its own set of ``--count`` products + 600x400 JPEG images (new names):
 
 1. the module's code path (``_catalog_sync.sync_catalog``), first run: everything new;
-2. the same, second run: nothing new (one list GET + one image GET per product);
+2. the same, second run: nothing new (two GETs: the products and the image index);
 3. the naive loop, as the course's scripts or an ``ansible.builtin.uri`` loop do it: per item
    a fresh ``requests.post`` to ``/upload/`` and one to ``/fruits/``, no session, no check;
 4. the naive loop run again on the same items (it cannot know what is there);
@@ -35,8 +35,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,82 +42,13 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, '.ansible', 'collections'))
-APP_DIR = os.path.join(ROOT, 'apps', 'catalog')
 BIN = os.path.dirname(sys.executable)
 
 import requests  # noqa: E402  (after the path set-up, like the module's own imports)
 
 from ansible_collections.storeops.shop.plugins.module_utils._catalog_client import CatalogClient  # noqa: E402
 from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import sync_catalog  # noqa: E402
-
-
-# --- the local site -------------------------------------------------------------------------------
-
-
-def _die_with_parent():
-    """In the child before exec: get SIGTERM if the process that started us dies (Linux), so
-    that a killed test or benchmark run never leaves a gunicorn behind."""
-    try:
-        import ctypes
-        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-class LocalSite(object):
-    """apps/catalog under gunicorn (2 sync workers) on 127.0.0.1, in a temporary data dir."""
-
-    def __init__(self, data_dir):
-        self.data_dir = data_dir
-        with socket.socket() as sock:
-            sock.bind(('127.0.0.1', 0))
-            self.port = sock.getsockname()[1]
-        self.url = 'http://127.0.0.1:%d' % self.port
-        self.env = dict((k, v) for k, v in os.environ.items() if not k.startswith(('CATALOG_', 'DJANGO_')))
-        self.env.update(PYTHONPATH=APP_DIR, DJANGO_SETTINGS_MODULE='catalog_site.settings', CATALOG_CONFIG='',
-                        CATALOG_DEBUG='false', CATALOG_SECRET_KEY='bench-only-' + 'b' * 50, CATALOG_DATA_DIR=data_dir,
-                        CATALOG_TLS='false', CATALOG_SERVE_FILES='true', CATALOG_ALLOWED_HOSTS='127.0.0.1',
-                        CATALOG_LOG_LEVEL='WARNING')
-        self.process = None
-        self.token = None
-
-    def manage(self, *args):
-        return subprocess.run([sys.executable, '-m', 'catalog_site.manage'] + list(args), env=self.env,
-                              cwd=self.data_dir, capture_output=True, text=True, timeout=300, check=True).stdout
-
-    def start(self):
-        self.manage('migrate', '--noinput')
-        self.token = json.loads(self.manage('ensure_api_token', '--username', 'bench', '--print-token'))['token']
-        log = open(os.path.join(self.data_dir, 'gunicorn.log'), 'w')
-        self.process = subprocess.Popen(
-            [sys.executable, '-m', 'gunicorn', 'catalog_site.wsgi:application', '--workers', '2',
-             '--bind', '127.0.0.1:%d' % self.port, '--graceful-timeout', '5'],
-            env=self.env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent)
-        log.close()
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and self.process.poll() is None:
-                try:
-                    if requests.get(self.url + '/healthz', timeout=5).status_code == 200:
-                        return
-                except requests.RequestException:
-                    pass
-                time.sleep(0.1)
-            raise SystemExit('gunicorn did not come up; see %s/gunicorn.log' % self.data_dir)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+from ansible_collections.storeops.shop.tests.support.catalog_site import CatalogSite  # noqa: E402
 
 
 # --- data -----------------------------------------------------------------------------------------
@@ -172,7 +101,7 @@ def write_set(folder, prefix, name_prefix, jpegs):
 def module_way(url, token, ca_path, descriptions, images):
     with CatalogClient(url, token=token, ca_path=ca_path) as client:
         started = time.perf_counter()
-        result = sync_catalog(client, descriptions, images)
+        result, dummy = sync_catalog(client, descriptions, images)
         elapsed = time.perf_counter() - started
         if result['errors'] or result['pending']:
             raise SystemExit('module run failed: %s' % result['msg'])
@@ -296,8 +225,10 @@ def main():
         if args.url:
             url, token, where = args.url.rstrip('/'), args.token, args.url
         else:
-            site = LocalSite(os.path.join(workdir, 'site'))
-            os.makedirs(site.data_dir)
+            site = CatalogSite(os.path.join(workdir, 'site'), workers=2, username='bench',
+                               settings={'CATALOG_ALLOWED_HOSTS': '127.0.0.1'},
+                               gunicorn_args=['--graceful-timeout', '5'])
+            site.prepare()
             site.start()
             url, token = site.url, site.token
             where = '%s (local gunicorn, 2 sync workers, SQLite, /media/ served by Django)' % url
@@ -330,8 +261,8 @@ def main():
         n2, statuses2 = naive_way(url, token, args.ca_path, naive_items)
         print('naive loop, 2nd run (same items again):      %7.2f s  statuses %s   naive 2nd/module 2nd = %.1fx'
               % (n2, statuses2, n2 / t2))
-        print('  (the naive 2nd run sends every image again and gets %d x 400 "already exists" for the products;'
-              ' on a site without unique names it would have made %d duplicates)' % (statuses2.get(400, 0), count))
+        print('  (the naive 2nd run sends every image again and gets %d x 409 "already exists" for the products;'
+              ' on a site without unique names it would have made %d duplicates)' % (statuses2.get(409, 0), count))
 
         if args.uri_loop:
             extra = {'url': url, 'token': token}

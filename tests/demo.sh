@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
+export ANSIBLE_VAULT_PASSWORD_FILE="$root/inventories/lab/.vault-password"   # the lab's secrets (lab-up)
 start=$SECONDS
 work="$root/build/demo"
 mkdir -p "$work" && chmod 700 "$work"
@@ -14,14 +15,14 @@ host() { python3 -c "import yaml,sys; print(yaml.safe_load(open('$inv/hosts.yml'
 web=$(host web); mail=$(host mail)
 
 echo "=== 1/4 provision: webserver role on web, mailstack role on mail"
-ansible-playbook storeops.shop.site -i "$inv" -e @tests/demo/lab-vars.yml
+ansible-playbook storeops.shop.site -i "$inv"
 
 echo "=== 2/4 sample data in $work: two supplier deliveries (archives of TIFFs + descriptions, both numbered from 001) in the inbox, reviews, car sales"
 python tests/demo/make_sample_data.py "$work"
-# The site's token and the lab's CA files, kept in a 0600 file, never on a command line.
+# The lab's CA files (the self-signed certificates the roles made); the secrets (the API
+# token) come from the lab inventory's Vault file, as they would from a real inventory's.
 python3 tests/lab/lab.py exec web -- cat /etc/storeops/catalog-tls.crt > "$work/catalog-ca.crt"
 python3 tests/lab/lab.py exec mail -- cat /etc/ssl/storeops-mail/mail.crt > "$work/mail-ca.crt"
-( umask 077; printf 'storeops_catalog_token: "%s"\n' "$(python3 tests/lab/lab.py exec web -- cat /etc/storeops/catalog-api-token)" > "$work/secrets.yml" )
 cat > "$work/vars.yml" <<VARS
 storeops_catalog_url: https://$web
 storeops_catalog_ca_path: $work/catalog-ca.crt
@@ -38,7 +39,7 @@ VARS
 
 echo "=== 3/4 the store's jobs"
 for job in catalog_update reviews sales_report; do
-  ansible-playbook "storeops.shop.$job" -i "$inv" -e @"$work/vars.yml" -e @"$work/secrets.yml"
+  ansible-playbook "storeops.shop.$job" -i "$inv" -e @"$work/vars.yml"
 done
 
 echo "=== 4/4 a look through a real browser"
@@ -50,7 +51,7 @@ cat <<SUMMARY
 
 === storeops.shop demo: what is running and where to look
   store front      https://$web/            (self-signed: CA in $work/catalog-ca.crt)
-  catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token in $work/secrets.yml)
+  catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token: ansible-vault view inventories/lab/group_vars/all/vault.yml)
   webmail          https://$mail/           user / lab-only-Passw0rd  (the two report mails are in the inbox)
   reports          $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
   deliveries       $work/deliveries/archive/ (processed, date-stamped)  $work/deliveries/rejected/ (refused)

@@ -68,6 +68,11 @@ PRODUCT_FIELDS = ('name', 'weight', 'description', 'image_name')
 REVIEW_FIELDS = ('title', 'name', 'date', 'feedback')
 IMAGE_NAMES = ('content', 'file')
 HASH_DIGITS = 12
+# Products per POST on our site (it creates a list in one transaction, in order): at most
+# BATCH; fewer (at least BATCH_EARLY) when the next image is not up yet, so products show up
+# on the store front while the rest of the delivery uploads.
+BATCH = 100
+BATCH_EARLY = 20
 # Errors that mean "the site as a whole is not usable now": stop instead of failing every item.
 STOPPERS = (CatalogUnavailable, CatalogAuthError, CatalogTLSError)
 
@@ -393,10 +398,48 @@ def _plan_products(run, items, site, images, report):
     return todo
 
 
-def _run_products(run, todo, report, refetch):
-    """Upload the images (several at a time) and post the products in order, each after its image."""
+def _create_batch(run, batch, refetch):
+    """POST consecutive products as one list (our site creates them in order, in one transaction).
+
+    If the site refuses the list (one product it would refuse, or a duplicate), each product is
+    posted on its own, which says which one and why. A refused product takes its new image back.
+    """
+    try:
+        created, attempts = run.client.post_json(PRODUCTS_PATH, [item['record'] for item in batch])
+    except STOPPERS:
+        raise
+    except CatalogHTTPError as exc:
+        if exc.attempts > 1 and is_duplicate(exc):
+            # An earlier attempt of this very list may have been committed before the answer was lost.
+            site = refetch()
+            if all(item['record']['name'] in site for item in batch):
+                for item in batch:
+                    run.created.append(site[item['record']['name']])
+                    item['status'] = 'created'
+                run.changed = True
+                return
+        for item in batch:
+            if not _create(run, PRODUCTS_PATH, item, lambda rec: rec['name'], refetch) and item.get('uploaded'):
+                _remove_orphan(run, item)
+        return
+    if not isinstance(created, list) or len(created) != len(batch):
+        raise CatalogError('POST %s: the site answered a list of %d products with %r'
+                           % (run.client.url_for(PRODUCTS_PATH), len(batch), created))
+    for item, record in zip(batch, created):
+        run.created.append(record)
+        item['status'] = 'created'
+    run.changed = True
+
+
+def _run_products(run, todo, report, refetch, bulk):
+    """Upload the images (several at a time) and post the products in order, each after its image.
+
+    With ``bulk`` (our site) the products whose images are up are posted a list at a time
+    (:data:`BATCH` at most); a site with the original API gets one POST per product.
+    """
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=CONCURRENCY)
     futures = {}
+    ready = []
     try:
         for item in todo:
             if item['upload']:
@@ -405,6 +448,10 @@ def _run_products(run, todo, report, refetch):
             try:
                 future = futures.get(id(item))
                 if future is not None:
+                    if bulk and len(ready) >= BATCH_EARLY and not future.done():
+                        # post what is ready while this image goes up
+                        _create_batch(run, ready, refetch)
+                        ready = []
                     try:
                         answer = future.result()
                     except STOPPERS:
@@ -417,14 +464,26 @@ def _run_products(run, todo, report, refetch):
                         continue
                     if not _image_uploaded(run, item, answer, report):
                         continue
-                if not _create(run, PRODUCTS_PATH, item, lambda rec: rec['name'], refetch) and item.get('uploaded'):
+                if bulk:
+                    ready.append(item)
+                    if len(ready) >= BATCH:
+                        _create_batch(run, ready, refetch)
+                        ready = []
+                elif not _create(run, PRODUCTS_PATH, item, lambda rec: rec['name'], refetch) and item.get('uploaded'):
                     _remove_orphan(run, item)
             except STOPPERS as exc:
                 _stopped(run, exc)
-                run.stop(exc, [rest['file'] for rest in todo[index:]])
+                run.stop(exc, [rest['file'] for rest in ready + todo[index:] if 'status' not in rest])
+                ready = []
                 break
             except CatalogError as exc:  # anything else the site says about this one item
                 run.fail(item['file'], str(exc))
+        if ready:
+            try:
+                _create_batch(run, ready, refetch)
+            except STOPPERS as exc:
+                _stopped(run, exc)
+                run.stop(exc, [rest['file'] for rest in ready])
     finally:
         for future in futures.values():
             future.cancel()
@@ -447,7 +506,8 @@ def sync_catalog(client, descriptions, images, image_suffix='.jpeg', image_names
     if items:
         try:
             site = refetch()
-            todo = _plan_products(run, items, site, _Images(client, site), report)
+            known = _Images(client, site)
+            todo = _plan_products(run, items, site, known, report)
             if check_mode:
                 for item in todo:
                     item['status'] = 'created'
@@ -457,7 +517,7 @@ def sync_catalog(client, descriptions, images, image_suffix='.jpeg', image_names
                         report['diff'].append((item['record']['image_name'], None, item['sha256']))
             elif todo:
                 run.ensure_can_write()
-                _run_products(run, todo, report, refetch)
+                _run_products(run, todo, report, refetch, bulk=known.index is not None)
         except CatalogError as exc:  # before the first write (GET /fruits/, the index, the token check)
             _stopped(run, exc)
             raise SyncError('nothing was written', [error_entry(str(exc))])

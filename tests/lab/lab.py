@@ -32,6 +32,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -435,6 +436,40 @@ def write_inventory(hosts, state):
     write_file(os.path.join(INVENTORY_DIR, 'hosts.yml'), '\n'.join(out) + '\n')
 
 
+LAB_VARS = """---
+# Written by `make lab-up` (tests/lab/lab.py), in the layout of inventories/example/: the
+# secrets are in vault.yml (ansible-vault, password in .vault-password, both not committed).
+mailstack_trusted_networks: ["{subnet}"]
+mailstack_users:
+  - name: user
+    password: "{{{{ vault_mail_user_password }}}}"
+webserver_api_token: "{{{{ vault_catalog_api_token }}}}"
+storeops_catalog_token: "{{{{ vault_catalog_api_token }}}}"
+"""
+
+
+def write_secrets():
+    """The lab's group_vars (inventories/example/'s layout) with its secrets in an ansible-vault file.
+
+    Made once per lab (a new lab gets a new API token); the demo's mail password is fixed so that
+    the demo can print it.
+    """
+    folder = os.path.join(INVENTORY_DIR, 'group_vars', 'all')
+    vault = os.path.join(folder, 'vault.yml')
+    password_file = os.path.join(INVENTORY_DIR, '.vault-password')
+    write_file(os.path.join(folder, 'main.yml'), LAB_VARS.format(subnet=SUBNET))
+    if os.path.exists(vault) and os.path.exists(password_file):
+        return
+    ansible_vault = os.path.join(REPO, '.venv', 'bin', 'ansible-vault')
+    if not os.path.exists(ansible_vault):
+        log('ansible-vault not installed yet: no lab secrets written')
+        return
+    write_file(password_file, secrets.token_urlsafe(32) + '\n', mode=0o600)
+    plain = 'vault_catalog_api_token: %s\nvault_mail_user_password: lab-only-Passw0rd\n' % secrets.token_urlsafe(24)
+    write_file(vault, plain, mode=0o600)
+    run([ansible_vault, 'encrypt', '--vault-password-file', password_file, vault], capture=True)
+
+
 def ansible_ping(names):
     ansible = os.path.join(REPO, '.venv', 'bin', 'ansible')
     if not os.path.exists(ansible):
@@ -443,6 +478,8 @@ def ansible_ping(names):
         log('ansible not installed yet: skipped the ansible ping')
         return
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'))
+    if os.path.exists(os.path.join(INVENTORY_DIR, '.vault-password')):
+        env['ANSIBLE_VAULT_PASSWORD_FILE'] = os.path.join(INVENTORY_DIR, '.vault-password')
     for attempt in range(5):
         result = run([ansible, ','.join(names), '-i', INVENTORY_DIR, '-m', 'ansible.builtin.ping', '-o'],
                      capture=True, check=False, env=env, cwd=REPO)
@@ -473,6 +510,7 @@ def up(names):
         state = load_state()
         if healthy(state, names):
             write_inventory(state['hosts'], state)
+            write_secrets()
             ansible_ping(names)
             log('already up: %s' % ', '.join('%s=%s' % item for item in sorted(state['hosts'].items())))
             return
@@ -500,6 +538,7 @@ def up(names):
             wait_for(lambda addr=hosts[name]: ssh_open(addr), 60, 'SSH on %s (%s); see %s' % (
                 name, hosts[name], os.path.join(host_dir(name), 'console.log')))
         write_inventory(hosts, state)
+        write_secrets()
         ansible_ping(names)
     log('up in %.1f s: %s' % (time.monotonic() - started, ', '.join('%s=%s' % item for item in sorted(hosts.items()))))
     log('inventory: %s' % os.path.relpath(os.path.join(INVENTORY_DIR, 'hosts.yml'), os.getcwd()))
@@ -543,8 +582,10 @@ def teardown(state):
         shutil.rmtree(NSPAWN_RUN_DIR, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(STATE_FILE)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(os.path.join(INVENTORY_DIR, 'hosts.yml'))
+    for name in ('hosts.yml', '.vault-password'):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(INVENTORY_DIR, name))
+    shutil.rmtree(os.path.join(INVENTORY_DIR, 'group_vars'), ignore_errors=True)
 
 
 def hand_over_ip_forward(value):

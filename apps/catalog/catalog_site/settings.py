@@ -152,6 +152,14 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 # a host without nginx). In production nginx serves both directories.
 CATALOG_SERVE_FILES = _setting(CONFIG.bool, "CATALOG_SERVE_FILES", DEBUG)
 
+# Behind nginx: the cached bodies of /, /fruits/, /feedback/ and /images/ are also files in
+# CATALOG_ACCEL_DIR, and the answers are X-Accel-Redirects to CATALOG_ACCEL_URL + file (an
+# `internal` nginx location serving that directory). Empty (the default): gunicorn sends them.
+CATALOG_ACCEL_URL = _setting(CONFIG.str, "CATALOG_ACCEL_URL", "")
+if CATALOG_ACCEL_URL and not (CATALOG_ACCEL_URL.startswith("/") and CATALOG_ACCEL_URL.endswith("/")):
+    raise ImproperlyConfigured(f"CATALOG_ACCEL_URL={CATALOG_ACCEL_URL!r}: must start and end with '/' (e.g. /_accel/)")
+CATALOG_ACCEL_DIR = Path(_setting(CONFIG.str, "CATALOG_ACCEL_DIR", "") or DATA_DIR / "accel").resolve()
+
 # --- catalog limits -----------------------------------------------------------------
 CATALOG_MAX_UPLOAD_SIZE = _setting(CONFIG.size, "CATALOG_MAX_UPLOAD_SIZE", 10 * 1024 * 1024)
 CATALOG_MAX_IMAGE_PIXELS = _setting(CONFIG.int, "CATALOG_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)

@@ -16,6 +16,9 @@ urlpatterns = [
     re_path(r"^feedback/?$", views.feedback, name="feedback"),
     re_path(r"^feedback/(?P<pk>[0-9]+)/?$", views.feedback_detail, name="feedback-detail"),
     re_path(r"^upload/?$", views.upload, name="upload"),
+    re_path(r"^images/?$", views.image_list, name="images"),
+    # Any name reaches the view, which refuses unsafe ones ("..", "a/b") with a clear 400.
+    re_path(r"^images/(?P<name>.+?)/?$", views.image_detail, name="image-detail"),
     re_path(r"^healthz/?$", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),

@@ -1,11 +1,9 @@
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
-from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from catalog_site.shop import fastpath
+from tests.helpers import make_image
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +34,6 @@ def media_root(settings, tmp_path):
     return root
 
 
-def make_image(fmt="PNG", size=(60, 40), color=(200, 40, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def png_bytes():
     return make_image("PNG")
@@ -50,11 +42,3 @@ def png_bytes():
 @pytest.fixture
 def jpeg_bytes():
     return make_image("JPEG")
-
-
-WATERMELON = {
-    "name": "Watermelon",
-    "weight": 500,
-    "description": "Watermelon is good for relieving heat, eliminating annoyance and quenching thirst.",
-    "image_name": "010.jpeg",
-}

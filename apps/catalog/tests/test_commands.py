@@ -1,5 +1,6 @@
 """Management commands the role runs."""
 
+import hashlib
 import io
 import json
 import os
@@ -135,3 +136,32 @@ def test_keygen_creates_once_and_never_prints(tmp_path):
     second = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert second.stdout.strip() == "exists"
     assert path.read_text().strip() == key
+
+
+def test_upgrading_a_site_with_images_indexes_them(tmp_path):
+    """A site from before the image index (schema 0002) that holds `001.jpeg`-style files:
+    `migrate` indexes them (real process, real files), so GET /images/ lists them and
+    replace=false protects them from the first request on."""
+    from ansible_collections.storeops.shop.tests.support.catalog_site import CatalogSite
+
+    from tests.helpers import make_image
+
+    site = CatalogSite(tmp_path)
+    site.manage("migrate", "shop", "0002", "--noinput")
+    images = tmp_path / "media" / "images"
+    images.mkdir(parents=True)
+    old = {"001.jpeg": make_image("JPEG", color=(1, 2, 3)), "002.png": make_image("PNG", color=(4, 5, 6))}
+    for name, data in old.items():
+        (images / name).write_bytes(data)
+    (images / ".upload-x.part").write_bytes(b"half an upload")
+    out = site.manage("migrate", "--noinput")
+    assert "Applying shop.0004_index_stored_images... OK" in out
+    listed = json.loads(site.python_code(
+        "import django, json; django.setup()\n"
+        "from catalog_site.shop.fastpath import image_rows\n"
+        "print(json.dumps(image_rows()))"
+    ))
+    assert [(i["name"], i["size"], i["sha256"]) for i in listed] == [
+        (name, len(data), hashlib.sha256(data).hexdigest()) for name, data in sorted(old.items())
+    ]
+    assert json.loads(site.manage("index_images"))["changed"] is False  # already right

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from catalog_site.shop.models import Product
-from tests.conftest import WATERMELON
+from tests.helpers import WATERMELON
 
 pytestmark = pytest.mark.django_db
 
@@ -82,24 +82,34 @@ def test_reads_are_public(client):
 # --- validation ----------------------------------------------------------------------
 
 
-def test_duplicate_name_is_400_with_a_clear_message(client, auth):
+def test_duplicate_name_is_409_with_a_code_and_the_field_error(client, auth):
     assert post_json(client, "/fruits/", WATERMELON, **auth).status_code == 201
     response = post_json(client, "/fruits/", WATERMELON, **auth)
-    assert response.status_code == 400
-    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert response.status_code == 409
+    assert response.json() == {"code": "duplicate", "name": ["A product with this name already exists."]}
     assert Product.objects.count() == 1
 
 
-def test_duplicate_from_a_race_is_still_400(client, auth, monkeypatch):
+def test_duplicate_with_another_error_is_a_plain_400(client, auth):
+    """Only a request whose sole problem is "already exists" is a 409: with a bad weight too,
+    the client has to fix its input first."""
+    post_json(client, "/fruits/", WATERMELON, **auth)
+    response = post_json(client, "/fruits/", {**WATERMELON, "weight": "500 lbs"}, **auth)
+    assert response.status_code == 400
+    assert set(response.json()) == {"name", "weight"}
+    assert "code" not in response.json()
+
+
+def test_duplicate_from_a_race_is_still_409(client, auth, monkeypatch):
     """Two clients posting the same name at once: the database constraint catches what
-    the validator could not, and the client still gets the same 400."""
+    the validator could not, and the client still gets the same 409."""
     from rest_framework.validators import UniqueValidator
 
     post_json(client, "/fruits/", WATERMELON, **auth)
     monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
     response = post_json(client, "/fruits/", WATERMELON, **auth)
-    assert response.status_code == 400
-    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert response.status_code == 409
+    assert response.json() == {"code": "duplicate", "name": ["A product with this name already exists."]}
 
 
 @pytest.mark.parametrize(
@@ -157,8 +167,46 @@ def test_malformed_json_is_400(client, auth):
     assert "JSON parse error" in response.json()["detail"]
 
 
-def test_a_json_list_is_400_not_500(client, auth):
-    response = post_json(client, "/fruits/", [WATERMELON], **auth)
+def product(number, **fields):
+    return dict({"name": "Fruit %d" % number, "weight": number, "description": "d", "image_name": ""}, **fields)
+
+
+def test_a_list_creates_every_product_in_its_order_in_one_transaction(client, auth):
+    response = post_json(client, "/fruits/", [product(n) for n in (3, 1, 2)], **auth)
+    assert response.status_code == 201, response.content
+    assert [p["name"] for p in response.json()] == ["Fruit 3", "Fruit 1", "Fruit 2"]
+    assert [p["name"] for p in client.get("/fruits/").json()] == ["Fruit 3", "Fruit 1", "Fruit 2"]
+
+
+def test_a_list_with_one_bad_product_creates_none_and_says_which(client, auth):
+    response = post_json(client, "/fruits/", [product(1), product(2, weight="heavy")], **auth)
+    assert response.status_code == 400
+    assert list(response.json()["items"]) == ["1"] and "weight" in response.json()["items"]["1"]
+    assert client.get("/fruits/").json() == []
+
+
+def test_a_list_with_a_name_on_the_site_is_409_and_creates_none(client, auth):
+    post_json(client, "/fruits/", product(2), **auth)
+    response = post_json(client, "/fruits/", [product(1), product(2)], **auth)
+    assert response.status_code == 409 and response.json()["code"] == "duplicate"
+    assert response.json()["items"] == {"1": {"name": ["A product with this name already exists."]}}
+    assert [p["name"] for p in client.get("/fruits/").json()] == ["Fruit 2"]
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "Send 1 to 1000 products in a list."),
+    ([product(1)] * 2, "Two products of the list have the same name."),
+    ([product(n) for n in range(1001)], "Send 1 to 1000 products in a list."),
+])
+def test_lists_that_are_empty_too_long_or_repeat_a_name_are_400(client, auth, data, message):
+    response = post_json(client, "/fruits/", data, **auth)
+    assert response.status_code == 400 and message in json.dumps(response.json())
+    assert client.get("/fruits/").json() == []
+
+
+def test_a_list_of_reviews_is_still_400(client, auth):
+    response = post_json(client, "/feedback/", [{"title": "t", "name": "n", "date": "2020-02-02", "feedback": "f"}],
+                         **auth)
     assert response.status_code == 400
 
 
@@ -232,11 +280,103 @@ def test_detail_get_put_patch_delete(client, auth):
     assert client.get("/fruits/").json() == []
 
 
-def test_rename_to_an_existing_name_is_400(client, auth):
+def test_rename_to_an_existing_name_is_409(client, auth):
     post_json(client, "/fruits/", WATERMELON, **auth)
     other = post_json(client, "/fruits/", {**WATERMELON, "name": "Apple"}, **auth).json()
     response = client.patch(
         f"/fruits/{other['id']}/", json.dumps({"name": "Watermelon"}), content_type="application/json", **auth
     )
+    assert response.status_code == 409
+    assert response.json() == {"code": "duplicate", "name": ["A product with this name already exists."]}
+
+
+# --- control characters and the limits the client mirrors (README: "Validation limits") ------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Apple\x1b[31m", "Apple\nPie", "Apple\tPie", "Apple\x7f", "Apple\x85", "Apple\x1f", "\x1cApple", "Apple\r",
+     "Apple\x00", "Apple\x9f"],
+)
+def test_control_characters_in_a_name_are_400(client, auth, name):
+    response = post_json(client, "/fruits/", {**WATERMELON, "name": name}, **auth)
     assert response.status_code == 400
-    assert response.json() == {"name": ["A product with this name already exists."]}
+    assert "name" in response.json()
+    assert not Product.objects.exists()
+
+
+def test_the_control_character_error_says_which_and_where(client, auth):
+    response = post_json(client, "/fruits/", {**WATERMELON, "name": "Ap\x1bple"}, **auth)
+    assert response.json() == {"name": ["Control characters are not allowed (found U+001B at character 3)."]}
+
+
+@pytest.mark.parametrize("description", ["bell\x07", "nul\x00", "cr\r\nlf", "esc\x1b[0m", "c1\x90", "del\x7f"])
+def test_control_characters_in_a_description_are_400(client, auth, description):
+    response = post_json(client, "/fruits/", {**WATERMELON, "description": description}, **auth)
+    assert response.status_code == 400
+    assert "description" in response.json()
+
+
+def test_tab_and_newline_are_fine_in_a_description(client, auth):
+    text = "First line.\n\tIndented second line.\nThird\u2028line."
+    response = post_json(client, "/fruits/", {**WATERMELON, "description": text}, **auth)
+    assert response.status_code == 201, response.content
+    assert Product.objects.get().description == text
+
+
+def test_patch_with_a_control_character_is_400(client, auth):
+    created = post_json(client, "/fruits/", WATERMELON, **auth).json()
+    response = client.patch(
+        f"/fruits/{created['id']}/", json.dumps({"name": "X\x1by"}), content_type="application/json", **auth
+    )
+    assert response.status_code == 400
+    assert Product.objects.get().name == "Watermelon"
+
+
+@pytest.mark.parametrize("name", ["Арбуз", "西瓜", "Καρπούζι", "Pastèque 🍉", "a" * 200])
+def test_non_latin_and_longest_names_are_accepted(client, auth, name):
+    response = post_json(client, "/fruits/", {**WATERMELON, "name": name}, **auth)
+    assert response.status_code == 201, response.content
+    assert client.get("/fruits/").json()[0]["name"] == name
+
+
+def test_name_longer_than_200_characters_is_400(client, auth):
+    response = post_json(client, "/fruits/", {**WATERMELON, "name": "a" * 201}, **auth)
+    assert response.status_code == 400
+    assert response.json() == {"name": ["Ensure this field has no more than 200 characters."]}
+
+
+def test_white_space_around_name_and_description_is_stripped(client, auth):
+    response = post_json(client, "/fruits/", {**WATERMELON, "name": "  Melon ", "description": " d \n"}, **auth)
+    assert response.status_code == 201
+    assert (response.json()["name"], response.json()["description"]) == ("Melon", "d")
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_blank_name_is_400(client, auth, name):
+    assert post_json(client, "/fruits/", {**WATERMELON, "name": name}, **auth).status_code == 400
+
+
+def test_description_limit_is_20000_characters(client, auth):
+    assert post_json(client, "/fruits/", {**WATERMELON, "description": "x" * 20_000}, **auth).status_code == 201
+    response = post_json(client, "/fruits/", {**WATERMELON, "name": "Other", "description": "x" * 20_001}, **auth)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("weight", [0, 2_147_483_647])
+def test_weight_bounds_are_accepted(client, auth, weight):
+    assert post_json(client, "/fruits/", {**WATERMELON, "weight": weight}, **auth).status_code == 201
+
+
+@pytest.mark.parametrize("image_name", ["a" * 251 + ".jpeg", "é" * 126 + ".jpg", " x.jpeg", "x\u200b.jpeg", "x\\y.jpeg"])
+def test_image_name_limits(client, auth, image_name):
+    """255 UTF-8 bytes at most, no white space around it, no invisible/format characters, no backslash."""
+    response = post_json(client, "/fruits/", {**WATERMELON, "image_name": image_name}, **auth)
+    assert response.status_code == 400
+    assert "image_name" in response.json()
+
+
+def test_image_name_of_255_bytes_is_accepted(client, auth):
+    name = "a" * 250 + ".jpeg"
+    assert len(name.encode()) == 255
+    assert post_json(client, "/fruits/", {**WATERMELON, "image_name": name}, **auth).status_code == 201

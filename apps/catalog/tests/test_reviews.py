@@ -42,12 +42,47 @@ def test_without_token_401_wrong_token_401(client, token):
     assert not Review.objects.exists()
 
 
-def test_duplicate_is_400_with_a_clear_message(client, auth):
+def test_duplicate_is_409_with_a_code_and_the_error(client, auth):
     assert post_json(client, "/feedback/", REVIEW, **auth).status_code == 201
     response = post_json(client, "/feedback/", {**REVIEW, "feedback": "other text"}, **auth)
-    assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["A review with this title, name and date already exists."]}
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "duplicate",
+        "non_field_errors": ["A review with this title, name and date already exists."],
+    }
     assert Review.objects.count() == 1
+
+
+def test_duplicate_from_a_race_is_still_409(client, auth, monkeypatch):
+    from rest_framework.validators import UniqueTogetherValidator
+
+    post_json(client, "/feedback/", REVIEW, **auth)
+    monkeypatch.setattr(UniqueTogetherValidator, "__call__", lambda self, attrs, serializer: None)
+    response = post_json(client, "/feedback/", REVIEW, **auth)
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "duplicate",
+        "non_field_errors": ["A review with this title, name and date already exists."],
+    }
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("title", "Great\x1b[31m"), ("name", "Alex\nH."), ("name", "Alex\tH."), ("feedback", "Good\x00 fruit"),
+     ("feedback", "line\r\nline"), ("feedback", "bell\x07"), ("title", "C1\x85here")],
+)
+def test_control_characters_are_400(client, auth, field, value):
+    response = post_json(client, "/feedback/", {**REVIEW, field: value}, **auth)
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Review.objects.exists()
+
+
+def test_tab_and_newline_are_fine_in_the_feedback(client, auth):
+    response = post_json(client, "/feedback/", {**REVIEW, "feedback": "Line one\n\tLine two"}, **auth)
+    assert response.status_code == 201, response.content
+    assert Review.objects.get().feedback == "Line one\n\tLine two"
 
 
 @pytest.mark.parametrize("change", [{"title": "Other"}, {"name": "Sam"}, {"date": "2020-02-03"}])

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.conftest import make_image
+from tests.helpers import make_image
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,11 @@ How:
   visible to every worker on its next request; no TTL, no shared cache server.
 * The ETag is a hash of the body, so ``If-None-Match`` gets a 304 without sending the
   body, and it stays valid across restarts and workers.
+* Behind nginx (``CATALOG_ACCEL_URL``), the bytes of each version are also a file, and a 200
+  is an empty answer with ``X-Accel-Redirect``: nginx sends the file itself (``accel``), so
+  the body never passes through gunicorn. The version check above still runs per request.
+
+The same path serves ``GET /images/`` (the image index: uploads and deletes bump the stamp).
 
 The stamp is read *before* the data, so bytes kept under a stamp are never older than
 the data that stamp stands for (at worst newer, and rebuilt on the next request).
@@ -35,7 +40,8 @@ from django.db.models import F
 from django.http import HttpResponse, HttpResponseNotModified
 from django.template.loader import render_to_string
 
-from catalog_site.shop.models import CatalogState, Product, Review
+from catalog_site.shop import accel
+from catalog_site.shop.models import CatalogState, Product, Review, StoredImage
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -48,6 +54,9 @@ class Entry(NamedTuple):
     etag: str
     gz_body: bytes | None
     gz_etag: str | None
+    # With CATALOG_ACCEL_URL: the files nginx sends for this entry (see ``accel``).
+    file: accel.File | None = None
+    gz_file: accel.File | None = None
 
 
 _cache: dict[str, Entry] = {}
@@ -109,6 +118,22 @@ def review_rows():
     return rows
 
 
+def image_rows():
+    """Every stored image, sorted by name in code-point order (the same on every database)."""
+    from catalog_site.shop.images import image_url
+
+    rows = [
+        {"name": name, "size": size, "sha256": sha256, "url": image_url(name)}
+        for name, size, sha256 in StoredImage.objects.values_list("name", "size", "sha256")
+    ]
+    rows.sort(key=lambda row: row["name"])
+    return rows
+
+
+def build_images_json() -> bytes:
+    return dumps(image_rows())
+
+
 def build_products_json() -> bytes:
     return dumps(product_rows())
 
@@ -135,21 +160,27 @@ def build_storefront_html() -> bytes:
 # --- serving ---------------------------------------------------------------------------
 
 
-def _make_entry(stamp: str | None, body: bytes) -> Entry:
+def _make_entry(key: str, stamp: str | None, body: bytes, suffix: str) -> Entry:
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()
     gz_body = gz_etag = None
     if len(body) >= GZIP_MIN_BYTES:
         gz_body = gzip.compress(body, compresslevel=6, mtime=0)
         gz_etag = f'"{digest}-gz"'
-    return Entry(stamp, body, f'"{digest}"', gz_body, gz_etag)
+    file = gz_file = None
+    if stamp is not None and accel.enabled():
+        file = accel.publish(key, digest, suffix, body)
+        if gz_body is not None and file is not None:
+            gz_file = accel.publish(key, digest, suffix + ".gz", gz_body)
+        accel.clean(key, keep={f.name for f in (file, gz_file) if f is not None})
+    return Entry(stamp, body, f'"{digest}"', gz_body, gz_etag, file, gz_file)
 
 
-def get_entry(key: str, build: Callable[[], bytes], using: str = DEFAULT_DB_ALIAS) -> Entry:
+def get_entry(key: str, build: Callable[[], bytes], suffix: str = ".json", using: str = DEFAULT_DB_ALIAS) -> Entry:
     stamp = current_stamp(using)
     entry = _cache.get(key)
     if entry is not None and stamp is not None and entry.stamp == stamp:
         return entry
-    entry = _make_entry(stamp, build())
+    entry = _make_entry(key, stamp, build(), suffix)
     if stamp is not None:
         _cache[key] = entry
     return entry
@@ -187,8 +218,10 @@ def serve(
     vary: str = "Accept-Encoding",
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """A 200 (or 304) for GET/HEAD from the bytes kept for ``key``."""
-    entry = get_entry(key, build)
+    """A 200 (or 304) for GET/HEAD from the bytes kept for ``key``: the body itself, or, with
+    ``CATALOG_ACCEL_URL``, an empty answer whose ``X-Accel-Redirect`` makes nginx send the
+    file holding those bytes (same headers, same ETag)."""
+    entry = get_entry(key, build, ".html" if content_type == HTML else ".json")
     use_gzip = entry.gz_body is not None and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
     etag = entry.gz_etag if use_gzip else entry.etag
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
@@ -196,8 +229,14 @@ def serve(
         response = HttpResponseNotModified()
     else:
         body = entry.gz_body if use_gzip else entry.body
-        response = HttpResponse(b"" if request.method == "HEAD" else body, content_type=content_type)
-        response["Content-Length"] = str(len(body))
+        file = entry.gz_file if use_gzip else entry.file
+        if file is not None and accel.requested(request) and accel.ensure(file, body):
+            response = HttpResponse(b"", content_type=content_type)
+            response["X-Accel-Redirect"] = file.url
+            response["Content-Length"] = "0"
+        else:
+            response = HttpResponse(b"" if request.method == "HEAD" else body, content_type=content_type)
+            response["Content-Length"] = str(len(body))
         if use_gzip:
             response["Content-Encoding"] = "gzip"
     response["ETag"] = etag

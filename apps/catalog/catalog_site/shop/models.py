@@ -1,9 +1,10 @@
-"""Products, reviews, and the one-row catalog state the read cache is keyed on."""
+"""Products, reviews, the index of stored images, and the one-row catalog state the read
+cache is keyed on."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from catalog_site.shop.validators import validate_image_name
+from catalog_site.shop.validators import validate_image_name, validate_multi_line, validate_single_line
 
 
 class Product(models.Model):
@@ -12,6 +13,7 @@ class Product(models.Model):
     name = models.CharField(
         max_length=200,
         unique=True,
+        validators=[validate_single_line],
         error_messages={"unique": "A product with this name already exists."},
     )
     weight = models.PositiveIntegerField(
@@ -19,7 +21,7 @@ class Product(models.Model):
         # Explicit bounds: SQLite would otherwise accept values PostgreSQL rejects.
         validators=[MinValueValidator(0), MaxValueValidator(2_147_483_647)],
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[validate_multi_line])
     image_name = models.CharField(
         max_length=255,
         blank=True,
@@ -37,10 +39,10 @@ class Product(models.Model):
 class Review(models.Model):
     """A customer review (the course's "feedback")."""
 
-    title = models.CharField(max_length=200)
-    name = models.CharField(max_length=100)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
+    name = models.CharField(max_length=100, validators=[validate_single_line])
     date = models.DateField()
-    feedback = models.TextField()
+    feedback = models.TextField(validators=[validate_multi_line])
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -56,9 +58,34 @@ class Review(models.Model):
         return f"{self.title} ({self.name}, {self.date})"
 
 
+class StoredImage(models.Model):
+    """An image stored as ``MEDIA_ROOT/images/<name>``, with its size and SHA-256.
+
+    The upload endpoint writes the file and this row in one transaction (the row locked, or
+    inserted first, so two uploads of one name never interleave), and deleting an image
+    removes both. ``GET /images/`` lists these rows: clients learn which images the site
+    holds, and with what content, without downloading them; the list stays right when the
+    files move to object storage. Saving or deleting a row bumps the catalog version.
+    ``catalog-manage index_images`` rebuilds the rows from the files (migration 0004 did it
+    once for the images stored before the index existed).
+    """
+
+    name = models.CharField(max_length=255, unique=True, validators=[validate_image_name])
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "image"
+
+    def __str__(self):
+        return self.name
+
+
 class CatalogState(models.Model):
     """One row (pk=1). ``stamp`` changes, in the same transaction, with every write to
-    products or reviews, so each worker process can check with one indexed read whether
+    products, reviews or images, so each worker process can check with one indexed read whether
     the responses it keeps in memory are still current (see ``fastpath``)."""
 
     version = models.BigIntegerField(default=1)

@@ -61,6 +61,16 @@ class ReplacingFileSystemStorage(FileSystemStorage):
             raise
         return str(name).replace("\\", "/")
 
+    def delete(self, name):
+        """Remove a stored file (or a symlink, not what it points at); never a directory."""
+        full_path = self.path(name)
+        if os.path.isdir(full_path) and not os.path.islink(full_path):
+            raise SuspiciousFileOperation(f"{name!r} is a directory, not a stored file.")
+        try:
+            os.remove(full_path)
+        except FileNotFoundError:
+            pass
+
     def sha256(self, name) -> str | None:
         """SHA-256 of a stored regular file, or None if there is none."""
         full_path = self.path(name)

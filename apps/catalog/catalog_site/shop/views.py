@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -17,12 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, UnidentifiedImageError
 from rest_framework import generics, status
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog_site.shop import fastpath
+from catalog_site.shop import fastpath, images
 from catalog_site.shop.models import CatalogState, Product, Review
 from catalog_site.shop.parsers import StrictMultiPartParser
 from catalog_site.shop.serializers import ProductSerializer, ReviewSerializer
@@ -45,36 +45,68 @@ STOREFRONT_CSP = (
 # --- products and reviews (DRF; the list GETs go through the fast path first) -----------
 
 
-class _CreateInTransaction:
-    """Save and bump the catalog version in one transaction; a duplicate that slips past
-    the validators (two clients racing) becomes the same 400 as a validated one."""
+def _only_uniqueness_errors(codes) -> bool:
+    """True when every error of a serializer is a uniqueness error (DRF's code ``unique``)."""
+    if isinstance(codes, dict):
+        return bool(codes) and all(_only_uniqueness_errors(value) for value in codes.values())
+    if isinstance(codes, list):
+        return bool(codes) and all(_only_uniqueness_errors(value) for value in codes)
+    return codes == "unique"
+
+
+class _CatalogWrites:
+    """Writes of products and reviews, one way for create and update: save and bump the
+    catalog version in one transaction. "Already exists" is its own answer, 409
+    ``{"code": "duplicate", <the field errors>}``, whether the validators saw it or the
+    database constraint caught a race past them; any other bad input stays a 400."""
 
     duplicate_error: dict = {}
 
     def perform_create(self, serializer):
-        try:
-            with transaction.atomic():
-                serializer.save()
-        except IntegrityError:
-            raise ValidationError(self.duplicate_error) from None
+        self._save(serializer)
 
     def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        items = serializer.validated_data if isinstance(serializer.validated_data, list) else [serializer.validated_data]
         try:
             with transaction.atomic():
+                for item in items:
+                    images.lock_for_product(item.get("image_name", ""))
                 serializer.save()
         except IntegrityError:
-            raise ValidationError(self.duplicate_error) from None
+            raise ValidationError(
+                {field: [ErrorDetail(message, code="unique") for message in messages]
+                 for field, messages in self.duplicate_error.items()}
+            ) from None
 
     def perform_destroy(self, instance):
         with transaction.atomic():
             instance.delete()
 
+    def handle_exception(self, exc):
+        if isinstance(exc, ValidationError) and isinstance(self.request.data, list) and isinstance(exc.detail, dict) \
+                and exc.detail and all(str(key).isdigit() for key in exc.detail):
+            # A list of products: the errors by position in the list, {"1": {"weight": [...]}}.
+            if _only_uniqueness_errors(exc.get_codes()):
+                return Response({"code": "duplicate", "items": exc.detail}, status=status.HTTP_409_CONFLICT)
+            return Response({"items": exc.detail}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, ValidationError) and _only_uniqueness_errors(exc.get_codes()):
+            return Response({"code": "duplicate", **exc.detail}, status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)
 
-class ProductList(_CreateInTransaction, generics.ListCreateAPIView):
+
+MAX_BULK = 1000
+
+
+class ProductList(_CatalogWrites, generics.ListCreateAPIView):
     """Products of the store (the course's "fruits").
 
     POST `{"name": "Watermelon", "weight": 500, "description": "...", "image_name": "010.jpeg"}`
     with `Authorization: Token <token>`. `weight` is an integer number of lbs.
+    POST a JSON list of such objects (at most 1,000) to create them all, in that order, in one
+    transaction: all or none (201 with the list; 400 or 409 with the errors of each item).
     GET returns every product as a JSON list; `?page=N` (and `&page_size=M`) pages it.
     """
 
@@ -82,8 +114,19 @@ class ProductList(_CreateInTransaction, generics.ListCreateAPIView):
     serializer_class = ProductSerializer
     duplicate_error = {"name": ["A product with this name already exists."]}
 
+    def get_serializer(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if isinstance(data, list):
+            if not data or len(data) > MAX_BULK:
+                raise ValidationError({"detail": f"Send 1 to {MAX_BULK} products in a list."})
+            names = [item.get("name") for item in data if isinstance(item, dict)]
+            if len(set(names)) != len(names):
+                raise ValidationError({"name": ["Two products of the list have the same name."]})
+            kwargs["many"] = True
+        return super().get_serializer(*args, **kwargs)
 
-class ProductDetail(_CreateInTransaction, generics.RetrieveUpdateDestroyAPIView):
+
+class ProductDetail(_CatalogWrites, generics.RetrieveUpdateDestroyAPIView):
     """One product: GET, PUT/PATCH (token), DELETE (token)."""
 
     queryset = Product.objects.all()
@@ -91,7 +134,7 @@ class ProductDetail(_CreateInTransaction, generics.RetrieveUpdateDestroyAPIView)
     duplicate_error = ProductList.duplicate_error
 
 
-class ReviewList(_CreateInTransaction, generics.ListCreateAPIView):
+class ReviewList(_CatalogWrites, generics.ListCreateAPIView):
     """Customer reviews (the course's "feedback").
 
     POST `{"title": "...", "name": "Alex H.", "date": "2020-02-02", "feedback": "..."}`
@@ -103,7 +146,7 @@ class ReviewList(_CreateInTransaction, generics.ListCreateAPIView):
     duplicate_error = {"non_field_errors": ["A review with this title, name and date already exists."]}
 
 
-class ReviewDetail(_CreateInTransaction, generics.RetrieveUpdateDestroyAPIView):
+class ReviewDetail(_CatalogWrites, generics.RetrieveUpdateDestroyAPIView):
     """One review: GET, PUT/PATCH (token), DELETE (token)."""
 
     queryset = Review.objects.all()
@@ -175,6 +218,30 @@ def _error(field_or_detail, message, code=status.HTTP_400_BAD_REQUEST):
     return Response({field_or_detail: [message]}, status=code)
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_flag(value, default: bool) -> bool | None:
+    """A form field's boolean (``true/false``, ``1/0``, ``yes/no``, ``on/off``, any case);
+    ``default`` when absent or empty, None when it is something else."""
+    if value is None or str(value).strip() == "":
+        return default
+    lowered = str(value).strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
+
+
+def _not_a_file(name):
+    return Response(
+        {"code": "not_a_file", "detail": f"{name!r} exists under /media/images/ and is not a regular file."},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
 def check_image(upload, expected: str) -> str | None:
     """Return what is wrong with the uploaded image, or None if Pillow reads it fully
     and it is the format its name says."""
@@ -215,7 +282,9 @@ class UploadView(APIView):
     plus `headers={"Authorization": "Token <token>"}`.
 
     The image is stored as `/media/images/<file name>`. 201 when created; 200 when the
-    name existed (replaced if the content differs, untouched if it is the same).
+    name existed (replaced if the content differs, untouched if it is the same). With the
+    form field `replace=false`, a name that holds other content answers 409
+    `{"code": "name_taken", "sha256": <what it holds>}` and nothing is written.
     """
 
     parser_classes = [StrictMultiPartParser, FormParser]
@@ -243,6 +312,9 @@ class UploadView(APIView):
             )
         if len(files) > 1:
             return _error("file", "Send one file per request.")
+        replace = parse_flag(request.data.get("replace"), default=True)
+        if replace is None:
+            return _error("replace", "Must be true or false (also 1/0, yes/no, on/off).")
         upload = files[0]
         name = upload.name
         problem = image_name_problem(name)
@@ -266,28 +338,92 @@ class UploadView(APIView):
         sha256 = digest.hexdigest()
         upload.seek(0)
 
-        stored_name = f"images/{name}"
-        existing = default_storage.sha256(stored_name)
-        if existing == sha256:
-            result, code = "unchanged", status.HTTP_200_OK
-        else:
-            default_storage.save(stored_name, upload)
-            result = "created" if existing is None else "replaced"
-            code = status.HTTP_201_CREATED if existing is None else status.HTTP_200_OK
+        try:
+            result = images.store(name, upload, upload.size, sha256, replace=replace)
+        except images.NameTaken as exc:
+            return Response(
+                {
+                    "code": "name_taken",
+                    "detail": f"An image named {name!r} with other content is stored already (replace=false "
+                    "keeps it): upload under another name, or with replace=true to replace it.",
+                    "name": name,
+                    "sha256": exc.sha256,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except SuspiciousFileOperation:
+            return _not_a_file(name)
+        if result != "unchanged":
             log.info("image %s %s (%d bytes) by %s", name, result, upload.size, request.user)
         return Response(
-            {
-                "name": name,
-                "url": f"{settings.MEDIA_URL}{stored_name}",
-                "size": upload.size,
-                "sha256": sha256,
-                "result": result,
-            },
-            status=code,
+            {"name": name, "url": images.image_url(name), "size": upload.size, "sha256": sha256, "result": result},
+            status=status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK,
         )
 
 
 upload = UploadView.as_view()
+
+
+# --- the image index --------------------------------------------------------------------
+
+
+def serve_images(request):
+    return fastpath.serve(request, "images", fastpath.build_images_json, fastpath.JSON)
+
+
+@csrf_exempt  # no session writes here: the list is read-only
+def image_list(request):
+    """``GET /images/``: every stored image, by name, with its size and SHA-256 (public)."""
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405,
+                            headers={"Allow": "GET, HEAD"})
+    return serve_images(request)
+
+
+class ImageDetail(APIView):
+    """One stored image. GET (public): `{"name", "size", "sha256", "url"}`. DELETE (token):
+    removes the file and its index entry, 204; 409 `{"code": "in_use"}` while a product's
+    `image_name` points at it; 404 when there is no such image."""
+
+    authentication_classes = [TokenAuthentication]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        name = kwargs["name"]
+        problem = image_name_problem(name)
+        if problem:
+            raise ValidationError({"code": "invalid_name", "detail": f"Invalid image name {name!r}: {problem}."})
+
+    def get(self, request, name):
+        found = images.entry(name)
+        if found is None:
+            return Response({"code": "not_found", "detail": f"No image named {name!r}."}, status=404)
+        return Response(found)
+
+    def delete(self, request, name):
+        try:
+            images.delete(name)
+        except images.NoSuchImage:
+            return Response({"code": "not_found", "detail": f"No image named {name!r}."}, status=404)
+        except images.ImageInUse as exc:
+            shown = ", ".join(repr(product) for product in exc.products[: images.IN_USE_LIMIT])
+            more = " and others" if len(exc.products) > images.IN_USE_LIMIT else ""
+            return Response(
+                {
+                    "code": "in_use",
+                    "detail": f"Image {name!r} is used by product {shown}{more}: change or delete "
+                    f"{'that product' if len(exc.products) == 1 else 'those products'} first.",
+                    "products": exc.products[: images.IN_USE_LIMIT],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except SuspiciousFileOperation:
+            return _not_a_file(name)
+        log.info("image %s deleted by %s", name, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+image_detail = ImageDetail.as_view()
 
 
 # --- health ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from aiosmtpd import smtp as aiosmtpd_smtp
 
 from ansible_collections.storeops.shop.plugins.module_utils import _mail_message, _send_mail, _sent_mail, _smtp
 from ansible_collections.storeops.shop.plugins.module_utils._job import JobError
+from ansible_collections.storeops.shop.tests.support.catalog_site import free_port
 
 
 SENDER = 'automation@example.com'
@@ -56,12 +57,6 @@ PDF = (b'%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog /Pages 2 0 R >> 
 
 def parse(raw):
     return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class Recorder(object):

@@ -22,11 +22,14 @@ from ansible_collections.storeops.shop.plugins.module_utils._catalog_client impo
     CatalogHTTPError,
     CatalogTLSError,
     CatalogUnavailable,
+    error_code,
     is_duplicate,
     site_message,
 )
 
-from conftest import FaultProxy, free_port, jpeg_bytes
+from ansible_collections.storeops.shop.tests.support.catalog_site import free_port
+from ansible_collections.storeops.shop.tests.support.fault_proxy import FaultProxy
+from ansible_collections.storeops.shop.tests.support.images import jpeg_bytes
 
 WATERMELON = {'name': 'Watermelon', 'weight': 500, 'description': 'Good for relieving heat.', 'image_name': '010.jpeg'}
 
@@ -204,6 +207,11 @@ def test_upload_create_unchanged_replace_and_image_hash(site):
     assert answer['result'] == 'created' and answer['url'] == '/media/images/010.jpeg'
     assert client.image_sha256('010.jpeg') == hashlib.sha256(first).hexdigest() == answer['sha256']
     assert client.upload_image('010.jpeg', first)['result'] == 'unchanged'
+    with pytest.raises(CatalogHTTPError) as caught:
+        client.upload_image('010.jpeg', second)            # replace=False: the site keeps the picture it has
+    assert caught.value.status == 409 and error_code(caught.value) == 'name_taken'
+    assert client.image_sha256('010.jpeg') == hashlib.sha256(first).hexdigest()
+    assert client.image_index()['010.jpeg'] == {'sha256': hashlib.sha256(first).hexdigest(), 'size': len(first)}
     assert client.upload_image('010.jpeg', second, replace=True)['result'] == 'replaced'
     assert client.image_sha256('010.jpeg') == hashlib.sha256(second).hexdigest()
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from ansible_collections.storeops.shop.tests.support.catalog_site import ROOT
 
 PLAYBOOK = r"""
 - hosts: localhost

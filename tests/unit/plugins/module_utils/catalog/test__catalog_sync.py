@@ -23,7 +23,7 @@ from ansible_collections.storeops.shop.plugins.module_utils._catalog_sync import
     sync_reviews,
 )
 
-from conftest import jpeg_bytes
+from ansible_collections.storeops.shop.tests.support.images import jpeg_bytes
 
 
 def client_for(url, token=None, **kwargs):
@@ -84,12 +84,12 @@ def test_first_run_creates_everything_in_order_and_a_rerun_nothing(site, supplie
     assert result['msg'] == '5 products: 5 created, 0 unchanged; images: 5 uploaded, 0 unchanged'
     assert result['products'] == [{'name': 'Fruit %d' % n, 'weight': 500, 'status': 'created', 'image_name': image_name(n),
                                    'file': os.path.join(supplier.descriptions, '%03d.txt' % n)} for n in range(1, 6)]
-    # every image went up before its product
+    # the token check (a POST that cannot write), the images, the products as lists (our site)
     posts = [entry['path'] for entry in writes(proxy)]
-    assert posts[0] == '/fruits/'  # the token check (a POST that cannot write)
-    assert posts.count('/upload/') == 5 and posts.count('/fruits/') == 6
-    for number in range(5):
-        assert posts.index('/fruits/', 1) > posts.index('/upload/')
+    assert posts[0] == '/fruits/' and posts[1] == '/upload/'
+    assert posts.count('/upload/') == 5 and 2 <= posts.count('/fruits/') <= 6
+    for product in on_site:  # never a product without its image
+        assert os.path.exists(os.path.join(site.media_images, product['image_name']))
 
     proxy.log[:] = []
     again = run(proxy.url, supplier, site.token)
@@ -239,22 +239,65 @@ def test_a_product_the_site_refuses_takes_its_new_image_with_it(site, supplier, 
     """Issue: the image went up, the site refused the record, the picture stayed public with no product."""
     supplier.products(2)
 
-    def refuse_fruit_2(number, method, path):
-        if method == 'POST' and path == '/fruits/' and proxy.requests_to('POST', '/fruits/'):
-            posted = len([e for e in proxy.requests_to('POST', '/fruits/') if e['status'] == 201])
-            if posted == 1:
-                return ('status', 400, {})
+    def refuse_fruit_2(method, path, body):
+        if method == 'POST' and path == '/fruits/' and b'"Fruit 2"' in body:
+            return ('status', 400, {})
         return None
 
-    proxy.hook = refuse_fruit_2
+    proxy.body_hook = refuse_fruit_2
     result = run(proxy.url, supplier, site.token)
     assert names(result['created']) == ['Fruit 1']
     assert result['errors'][0]['file'] == os.path.join(supplier.descriptions, '002.txt')
     assert result['errors'][0]['message'].startswith('refused by the site: POST %s/fruits/: HTTP 400' % proxy.url)
-    if media(site) != [image_name(1)]:   # a site that cannot delete images: the leftover is at least reported
-        assert 'is still on the site' in result['warnings'][0]
-    else:
-        assert result['warnings'] == []
+    assert media(site) == [image_name(1)]          # Fruit 2's picture was taken back
+    assert [e['path'] for e in proxy.requests_to('DELETE', '/images/')] == ['/images/' + image_name(2)]
+    assert result['warnings'] == []
+
+
+def test_on_a_site_that_cannot_delete_a_refused_products_image_is_reported(site, supplier, proxy):
+    supplier.products(2)
+
+    def refuse_fruit_2_and_deletes(method, path, body):
+        if method == 'DELETE':
+            return ('status', 405, {})
+        if method == 'POST' and path == '/fruits/' and b'"Fruit 2"' in body:
+            return ('status', 400, {})
+        return None
+
+    proxy.body_hook = refuse_fruit_2_and_deletes
+    result = run(proxy.url, supplier, site.token)
+    assert names(result['created']) == ['Fruit 1']
+    assert result['warnings'] == ['%s: the image %s uploaded for the refused product %r is still on the site (the site '
+                                  'cannot delete images)' % (os.path.join(supplier.descriptions, '002.txt'),
+                                                             image_name(2), 'Fruit 2')]
+
+
+def test_a_no_op_rerun_asks_the_site_two_questions(site, supplier, proxy):
+    """Issue 18: the re-run downloaded every image to compare it; the index answers for all of them."""
+    supplier.products(30)
+    run(site, supplier, site.token)
+    result = run(proxy.url, supplier, site.token)
+    assert result['changed'] is False
+    assert [(e['method'], e['path']) for e in proxy.log] == [('GET', '/fruits/'), ('GET', '/images/')]
+
+
+def test_a_site_with_only_the_original_api_is_asked_image_by_image(site, supplier, proxy):
+    """A site of the course's kind: no /images/ index, no DELETE; the module still reconciles."""
+    supplier.products(3)
+
+    def original_api(number, method, path):
+        if path.startswith('/images'):
+            return ('status', 404, {})
+        return None
+
+    proxy.hook = original_api
+    first = run(proxy.url, supplier, site.token)
+    assert first['errors'] == [] and first['counts']['created'] == 3
+    proxy.log[:] = []
+    again = run(proxy.url, supplier, site.token)
+    assert again['changed'] is False and writes(proxy) == []
+    assert sorted(e['path'] for e in proxy.requests_to('GET', '/media/images/')) == sorted(
+        '/media/images/' + image_name(n) for n in (1, 2, 3))
 
 
 def test_wrong_token_fails_with_nothing_written(site, supplier, proxy):
@@ -347,9 +390,13 @@ def test_gunicorn_stopped_mid_run_then_rerun_gives_each_product_exactly_once(sit
     count = 30
     supplier.products(count)
 
+    uploads = []
+
     def stop_gunicorn(number, method, path):
-        if method == 'POST' and path == '/fruits/' and len(proxy.requests_to('POST', '/fruits/')) == 10:
-            site.stop()   # well into the writes
+        if method == 'POST' and path == '/upload/':
+            uploads.append(number)
+            if len(uploads) == 15:
+                site.stop()   # well into the writes
         return None
 
     proxy.hook = stop_gunicorn

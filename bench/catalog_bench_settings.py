@@ -5,4 +5,4 @@ from catalog_site import settings as base
 
 globals().update({name: value for name, value in vars(base).items() if name.isupper()})
 
-ROOT_URLCONF = "bench_urls"
+ROOT_URLCONF = "catalog_bench_urls"
