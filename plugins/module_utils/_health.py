@@ -522,7 +522,9 @@ def connection_from(settings):
 def send_pending(state, settings, save, log, now=None):
     """Send the pending mails in order; each one leaves the state (saved) once the server took it.
 
-    Stops at the first failure, which stays pending with the others. Returns the error text, or None.
+    Every pending mail gets its Message-ID and Date before the first attempt (saved), so each
+    retry sends the same message. Stops at the first failure, which is recorded on that mail;
+    it stays pending with the others. Returns the error text, or None.
     """
     if not state['pending']:
         return None
@@ -532,28 +534,34 @@ def send_pending(state, settings, save, log, now=None):
         MailError, Spec, build_message, make_message_id)
     from ansible_collections.storeops.shop.plugins.module_utils._smtp import deliver
 
+    def failed(pending, exc):
+        pending['attempts'] = int(pending.get('attempts') or 0) + 1
+        pending['last_error'] = exc.msg
+        pending['last_attempt'] = now if now is not None else time.time()
+        return '%s (%s)' % (exc.msg, pending['subject'])
+
     try:
         conn = connection_from(settings)
+        specs = [Spec(sender=settings['mail_from'], to=settings['mail_to'], subject=pending['subject'],
+                      body=pending['body']) for pending in state['pending']]
     except MailError as exc:
-        return exc.msg
-    while state['pending']:
+        return failed(state['pending'][0], exc)
+    new_ids = False
+    for pending, spec in zip(state['pending'], specs):
+        if not pending.get('message_id'):
+            pending['message_id'] = make_message_id(spec)
+            pending['date'] = email.utils.formatdate(pending['created'], localtime=True)
+            new_ids = True
+    if new_ids:
+        save()
+    for spec in specs:
         pending = state['pending'][0]
+        msg = build_message(spec, message_id=pending['message_id'], date=pending['date'])
+        warnings = []
         try:
-            spec = Spec(sender=settings['mail_from'], to=settings['mail_to'], subject=pending['subject'],
-                        body=pending['body'])
-            if not pending.get('message_id'):
-                # Fixed before the first attempt (and saved): every retry sends the same message.
-                pending['message_id'] = make_message_id(spec)
-                pending['date'] = email.utils.formatdate(pending['created'], localtime=True)
-                save()
-            msg = build_message(spec, message_id=pending['message_id'], date=pending['date'])
-            warnings = []
             reply, dummy = deliver(conn, spec, msg, warnings)
         except MailError as exc:
-            pending['attempts'] = int(pending.get('attempts') or 0) + 1
-            pending['last_error'] = exc.msg
-            pending['last_attempt'] = now if now is not None else time.time()
-            return '%s (%s)' % (exc.msg, pending['subject'])
+            return failed(pending, exc)
         for warning in warnings:
             log.warning(warning)
         state['pending'].pop(0)

@@ -435,11 +435,16 @@ def test_alert_and_recovery_both_pending_go_out_in_order(tmp_path):
     try:
         assert _health.run_job(settings(tmp_path, srv.port, memory_min_available_mb=10.0 ** 9), log) == 2
         assert _health.run_job(settings(tmp_path, srv.port), log) == 2
-        assert [m['kind'] for m in _health.read_state(str(tmp_path / 'state.json'))['pending']] == ['alert', 'recovery']
+        pending = _health.read_state(str(tmp_path / 'state.json'))['pending']
+        assert [m['kind'] for m in pending] == ['alert', 'recovery']
+        # Both have their Message-ID before the first attempt; only the first was tried.
+        assert all(m['message_id'] for m in pending) and [m['attempts'] for m in pending] == [2, 0]
+        ids = [m['message_id'] for m in pending]
         srv.start()
         assert _health.run_job(settings(tmp_path, srv.port), log) == 0
         assert srv.subjects == ['Error - Available memory is less than 1000000000MB',
                                 'Recovered - Available memory is back over 500MB']
+        assert [m['Message-ID'] for m in srv.handler.messages] == ids
     finally:
         srv.stop()
 
