@@ -132,7 +132,7 @@ def _member_problem(member, dest):
     if os.path.commonpath([target, dest]) != dest:
         return 'a path that leads out of the delivery (..)'
     if member.ischr() or member.isblk() or member.isfifo() or not (member.isfile() or member.isdir() or member.issym()
-                                                                    or member.islnk()):
+                                                                   or member.islnk()):
         return 'a device or other special file'
     if member.issym() or member.islnk():
         if os.path.isabs(member.linkname):
@@ -402,7 +402,7 @@ def delivery_inbox(options, check_mode=False, diff=False, now=None):
         archived, changed = archive_delivery(inbox, name, check_mode, now)
         result = {'changed': changed, 'archived': archived, 'deliveries': [], 'rejected': [],
                   'msg': ('delivery %s archived as %s' % (name, archived)) if archived else
-                         'delivery %s is not in the inbox (already archived)' % name}
+                  'delivery %s is not in the inbox (already archived)' % name}
         return result, []
     try:
         deliveries, errors, rejected, changed = open_deliveries(inbox, check_mode, now)

@@ -87,7 +87,7 @@ def main():
 
     rc, status, tasks, failures = run(data, 'catalog_update.yml', 'success', dict(extravars, **secrets))
     wanted = [task for task in tasks if task and task.startswith(('Upload the images and products',
-                                                                    'Build the Processed Update PDF', 'Mail the report'))]
+                                                                  'Build the Processed Update PDF', 'Mail the report'))]
     report('success', rc == 0 and status == 'successful' and len(wanted) == 3 and os.listdir(inbox) == [],
            rc=rc, status=status, tasks=wanted, failures=failures[:1])
 
