@@ -11,9 +11,11 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-# The lab's Vault password (lab-up writes it): expanded when each recipe runs, so it is set
-# for what runs after lab-up (demo, bench, molecule) and unset when there is no lab.
-export ANSIBLE_VAULT_PASSWORD_FILE = $(wildcard $(CURDIR)/inventories/lab/.vault-password)
+# The lab's Vault password (lab-up writes it): exported only when it exists; the scripts that
+# run after lab-up in the same make (demo, bench, molecule) set it themselves.
+ifneq ($(wildcard $(CURDIR)/inventories/lab/.vault-password),)
+export ANSIBLE_VAULT_PASSWORD_FILE := $(CURDIR)/inventories/lab/.vault-password
+endif
 # Debian packages: what `make check` needs (sanity's shellcheck, poppler for the PDF tests,
 # the fonts build_report embeds), and what the lab, the browser checks and the benches add.
 CHECK_PACKAGES := python3-venv shellcheck poppler-utils fonts-dejavu-core fonts-droid-fallback

@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+[ -f "$root/inventories/lab/.vault-password" ] && export ANSIBLE_VAULT_PASSWORD_FILE="$root/inventories/lab/.vault-password"
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
 export PYTHONPATH="$root/.ansible/collections${PYTHONPATH:+:$PYTHONPATH}"
 benches=("$@")

@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+[ -f "$root/inventories/lab/.vault-password" ] && export ANSIBLE_VAULT_PASSWORD_FILE="$root/inventories/lab/.vault-password"
 export PATH="$root/.venv/bin:$PATH"
 if [ ! -s inventories/lab/hosts.yml ]; then
   echo "the lab is not up: run 'make lab-up' first" >&2; exit 1

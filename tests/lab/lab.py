@@ -445,10 +445,14 @@ mailstack_users:
     password: "{{{{ vault_mail_user_password }}}}"
 webserver_api_token: "{{{{ vault_catalog_api_token }}}}"
 storeops_catalog_token: "{{{{ vault_catalog_api_token }}}}"
+# The health check mails the lab's mail host (a trusted network there: no login, no TLS).
+healthcheck_smtp_host: "{mail}"
+healthcheck_smtp_security: none
+healthcheck_mail_to: [user@example.com]
 """
 
 
-def write_secrets():
+def write_secrets(hosts):
     """The lab's group_vars (inventories/example/'s layout) with its secrets in an ansible-vault file.
 
     Made once per lab (a new lab gets a new API token); the demo's mail password is fixed so that
@@ -457,7 +461,7 @@ def write_secrets():
     folder = os.path.join(INVENTORY_DIR, 'group_vars', 'all')
     vault = os.path.join(folder, 'vault.yml')
     password_file = os.path.join(INVENTORY_DIR, '.vault-password')
-    write_file(os.path.join(folder, 'main.yml'), LAB_VARS.format(subnet=SUBNET))
+    write_file(os.path.join(folder, 'main.yml'), LAB_VARS.format(subnet=SUBNET, mail=hosts.get('mail', 'localhost')))
     if os.path.exists(vault) and os.path.exists(password_file):
         return
     ansible_vault = os.path.join(REPO, '.venv', 'bin', 'ansible-vault')
@@ -510,7 +514,7 @@ def up(names):
         state = load_state()
         if healthy(state, names):
             write_inventory(state['hosts'], state)
-            write_secrets()
+            write_secrets(state['hosts'])
             ansible_ping(names)
             log('already up: %s' % ', '.join('%s=%s' % item for item in sorted(state['hosts'].items())))
             return
@@ -538,7 +542,7 @@ def up(names):
             wait_for(lambda addr=hosts[name]: ssh_open(addr), 60, 'SSH on %s (%s); see %s' % (
                 name, hosts[name], os.path.join(host_dir(name), 'console.log')))
         write_inventory(hosts, state)
-        write_secrets()
+        write_secrets(hosts)
         ansible_ping(names)
     log('up in %.1f s: %s' % (time.monotonic() - started, ', '.join('%s=%s' % item for item in sorted(hosts.items()))))
     log('inventory: %s' % os.path.relpath(os.path.join(INVENTORY_DIR, 'hosts.yml'), os.getcwd()))
