@@ -233,7 +233,8 @@ def child_split(kind, src, out):
               job.DEFAULT_MAX_PIXELS) for name in files]
 
     def work(part):
-        job._WORKER['in_pool'] = True  # pylint: disable=protected-access  (as in a pool worker: big files mapped)
+        # as in a pool worker: big files are memory-mapped
+        job._WORKER['in_pool'] = True  # pylint: disable=protected-access
         for task in part:
             if job.process_file(task)['action'] != 'converted':
                 raise RuntimeError(task[0])

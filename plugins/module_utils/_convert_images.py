@@ -6,11 +6,11 @@
 
 Private to the collection: it can change at any time.
 
-One call converts every matching file of ``src`` into ``dest`` with a pool of worker
-processes (one file per task, a few files per batch). Each output is encoded in memory
-and written by ``_fs.atomic_write_bytes(..., fsync=False)`` (temporary file in ``dest``, then rename), so an
-interrupted run never leaves a partial image under an output name; the manifest goes
-through ``_fs.atomic_output``.
+One call converts every matching file of ``src`` into ``dest`` with a few forked worker
+processes (see :func:`run_tasks`: batches of files, large ones first, smaller towards the
+end). Each output is encoded in memory and written by ``_fs.atomic_write_bytes(...,
+fsync=False)`` (temporary file in ``dest``, then rename), so an interrupted run never
+leaves a partial image under an output name; the manifest goes through ``_fs.atomic_output``.
 
 Idempotency comes from a manifest, ``dest/.convert_images.json``, written atomically.
 For every output it records the SHA-256 of the source's content, a fingerprint of the
@@ -302,7 +302,6 @@ class _Pool:
         self.on_result = on_result
         self.costs = [_cost(task) for task in tasks]
         self.batches = collections.deque(plan_batches(self.costs, workers))
-        self.left = sum(self.costs)
         self.alone = collections.deque()  # a worker died on these once: retried in a batch of their own
         self.strikes = {}
         self.live = {}  # answers fd -> _Worker
@@ -322,13 +321,11 @@ class _Pool:
             batch = [self.alone.popleft()]
         else:
             return None
-        self.left -= sum(self.costs[index] for index in batch)
         return batch
 
     def _requeue(self, indices):
         """Put unfinished tasks back first in line (re-planned: their batch may have been big)."""
         if indices:
-            self.left += sum(self.costs[index] for index in indices)
             for batch in reversed(plan_batches([self.costs[index] for index in indices], self.workers)):
                 self.batches.appendleft([indices[i] for i in batch])
 
@@ -448,7 +445,7 @@ class _Pool:
                     worker = key.data
                     if worker.answers not in self.live:
                         continue  # ended in this round
-                    data = os.read(worker.answers, 1 << 20)
+                    data = os.read(worker.answers, 65536)
                     if data:
                         self._answers(worker, data)
                     else:
