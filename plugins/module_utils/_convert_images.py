@@ -175,9 +175,9 @@ def _megapixels(count):
 
 # --- the worker pool ----------------------------------------------------------------------------
 #
-# A few processes forked from this one, each fed batches of task indices through its own pipe
-# (the tasks themselves are inherited with the fork, nothing is pickled on the way out) and
-# answering with one message per batch. The module's process only plans, hands out the next
+# A few processes forked from this one, each fed one batch of task indices at a time through its
+# own pipe (the tasks themselves are inherited with the fork, nothing is pickled on the way out)
+# and answering with one message per batch. The module's process only plans, hands out the next
 # batch and collects results; it converts nothing itself.
 #
 # Why not concurrent.futures: a worker that dies (the OOM killer, a crash in a decoder) breaks a
@@ -187,17 +187,17 @@ def _megapixels(count):
 # It also spares the executor's threads and queues, which cost more than a 1 ms icon.
 
 # Each file's cost is estimated from its size plus this fixed part (opening, hashing, encoding,
-# the atomic write): measured, a 147 kB icon takes 0.8 ms and a 24 MB TIFF 28 ms on one core.
+# the atomic write): measured, a 147 kB icon takes 0.8 ms and a 24 MB TIFF 28 ms on one core,
+# about 1.1 ms per MB plus 0.7 ms.
 _FILE_COST = 600 * 1024
-# Batches are sized to what is left divided by this many per worker (guided self-scheduling:
-# large batches first, smaller and smaller towards the end, so the workers finish together) ...
+# A batch is what is left divided by this many per worker (guided self-scheduling: the batches
+# shrink towards the end, so that the workers finish together) ...
 _SHARES_PER_WORKER = 2
-# ... but never smaller than this (a few icons: enough to amortise a round trip) ...
+# ... at least this much (2 or 3 icons: a round trip to this process costs about 0.1 ms) ...
 _MIN_BATCH_COST = 2 * 1024 * 1024
-# ... nor longer than this many files (bounded messages, regular progress for the manifest).
-_MAX_BATCH_FILES = 256
-# Batches handed to a worker ahead: it starts the next one without waiting for this process.
-_QUEUED_BATCHES = 2
+# ... and at most this much (about 20 ms of work, some 20 icons; a big file is a batch of its
+# own): a worker slowed down by other work on the machine holds up no more than that at the end.
+_MAX_BATCH_COST = 16 * 1024 * 1024
 _FRAME = struct.Struct('<I')
 _IDLE = -1
 
@@ -215,10 +215,10 @@ def plan_batches(costs, workers):
     left = sum(costs)
     index = 0
     while index < len(costs):
-        target = max(_MIN_BATCH_COST, left / float(_SHARES_PER_WORKER * workers))
+        target = min(_MAX_BATCH_COST, max(_MIN_BATCH_COST, left / float(_SHARES_PER_WORKER * workers)))
         batch, cost = [index], costs[index]
         index += 1
-        while index < len(costs) and len(batch) < _MAX_BATCH_FILES and cost + costs[index] <= target:
+        while index < len(costs) and cost + costs[index] <= target:
             batch.append(index)
             cost += costs[index]
             index += 1
@@ -289,7 +289,7 @@ class _Worker:
         self.slot = slot
         self.commands = commands  # write end, None once told to stop
         self.answers = answers  # read end
-        self.queued = collections.deque()  # batches sent and not answered yet, in order
+        self.queued = collections.deque()  # the batch sent and not answered yet (one at most)
         self.buffer = bytearray()
 
 
@@ -329,14 +329,13 @@ class _Pool:
             for batch in reversed(plan_batches([self.costs[index] for index in indices], self.workers)):
                 self.batches.appendleft([indices[i] for i in batch])
 
-    def _feed(self, worker, depth=_QUEUED_BATCHES):
-        while worker.commands is not None and len(worker.queued) < depth:
-            batch = self._next_batch()
-            if batch is None:
-                if not worker.queued:  # nothing to do now: let it exit
-                    os.close(worker.commands)
-                    worker.commands = None
-                return
+    def _feed(self, worker):
+        """Send ``worker`` its next batch, or tell it to exit when there is none."""
+        batch = self._next_batch()
+        if batch is None:
+            os.close(worker.commands)
+            worker.commands = None
+        else:
             worker.queued.append(batch)
             _send(worker.commands, batch)
 
@@ -430,14 +429,10 @@ class _Pool:
     def run(self):
         try:
             while True:
-                spawned = []
                 while len(self.live) < self.workers and self._work_left() and self.deaths <= self.workers + 2:
                     worker = self._spawn()
                     if worker is None:
                         break
-                    self._feed(worker, depth=1)  # the first batch to each, in turn, then one more each
-                    spawned.append(worker)
-                for worker in spawned:
                     self._feed(worker)
                 if not self.live:
                     break

@@ -564,20 +564,20 @@ def test_batching_changes_no_output_and_no_error(tmp_path):
 
 def test_plan_batches():
     mb = 1024 * 1024
-    icons = [150 * 1024 + job._FILE_COST] * 1000
+    icon = 150 * 1024 + job._FILE_COST
+    icons = [icon] * 1000
     batches = job.plan_batches(icons, 2)
     assert [i for batch in batches for i in batch] == list(range(1000))  # every task once, in order
     sizes = [len(batch) for batch in batches]
-    assert sizes == sorted(sizes, reverse=True)  # large first, smaller towards the end
-    assert max(sizes) <= job._MAX_BATCH_FILES and len(batches) < 60
-    assert all(len(batch) * icons[0] + icons[0] > job._MIN_BATCH_COST for batch in batches[:-1])  # none too small
-    assert len(batches[-2]) * icons[0] <= job._MIN_BATCH_COST  # the last ones are small
+    assert sizes == sorted(sizes, reverse=True)  # smaller towards the end
+    assert sizes[0] * icon <= job._MAX_BATCH_COST < (sizes[0] + 1) * icon  # as big as allowed at first
+    assert all((len(batch) + 1) * icon > job._MIN_BATCH_COST for batch in batches[:-1])  # none too small
+    assert len(batches[-2]) * icon <= job._MIN_BATCH_COST  # the last ones are small
     suppliers = [24 * mb + job._FILE_COST] * 40
-    tail = job.plan_batches(suppliers, 2)
-    assert [len(batch) for batch in tail][-7:] == [1] * 7  # the end in single files: the workers finish together
-    mixed = [100 * mb] + [150 * 1024 + job._FILE_COST] * 20 + [100 * mb]
+    assert job.plan_batches(suppliers, 2) == [[i] for i in range(40)]  # 28 ms each: one per batch
+    mixed = [100 * mb] + [icon] * 20 + [100 * mb]
     batches = job.plan_batches(mixed, 2)
-    assert [0] in batches and [21] in batches  # a big file is a batch of its own
+    assert batches[0] == [0] and batches[-1] == [21] and all(len(batch) > 1 for batch in batches[1:-1])
     assert job.plan_batches([1], 4) == [[0]] and job.plan_batches([], 2) == []
 
 
