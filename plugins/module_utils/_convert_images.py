@@ -337,7 +337,10 @@ class _Pool:
             worker.commands = None
         else:
             worker.queued.append(batch)
-            _send(worker.commands, batch)
+            try:
+                _send(worker.commands, batch)
+            except OSError:  # it has just died: its answers pipe says so next, and the batch goes back
+                pass
 
     def _spawn(self):
         slot = self.free_slots.pop()

@@ -589,6 +589,29 @@ def test_a_worker_that_dies_outside_any_file_does_not_hang_the_run(folders, monk
     assert {error['message'] for error in result['errors']} == {'worker process died (exit status 3)'}
 
 
+def test_a_worker_dead_before_its_batch_arrives(folders, monkeypatch):
+    """Writing to a worker that has just died (EPIPE) is no error: its files go to the next worker."""
+    src, dest = folders
+    real_loop, real_send = job._worker_loop, job._send
+    first = []
+
+    def die_at_once(*args):
+        if not first:
+            os._exit(5)
+        return real_loop(*args)
+
+    def send_late(fd, obj):
+        if not first:
+            first.append(fd)
+            time.sleep(0.2)  # the first worker is gone by now
+        return real_send(fd, obj)
+
+    monkeypatch.setattr(job, '_worker_loop', die_at_once)
+    monkeypatch.setattr(job, '_send', send_late)
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert not result['errors'] and result['counts']['converted'] == 3
+
+
 def test_no_worker_can_be_started_converts_here(folders, monkeypatch):
     src, dest = folders
 
