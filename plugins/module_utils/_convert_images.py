@@ -184,7 +184,9 @@ def _megapixels(count):
 # ProcessPoolExecutor as a whole, and every file still queued fails with it, whoever crashed.
 # Here each worker records in shared memory the task it is working on: a dead worker costs one
 # retry of that one file (then it is reported, alone), everything else goes on in a new worker.
-# It also spares the executor's threads and queues, which cost more than a 1 ms icon.
+# It also spares the executor's import, threads and queues: measured with the same 32 batches of
+# 500 files that do nothing, 24-34 ms and 18-26 ms of this process's CPU there, 8-13 ms and 5-8 ms
+# here, against some 250 ms for converting 500 icons on 2 cores.
 
 # Each file's cost is estimated from its size plus this fixed part (opening, hashing, encoding,
 # the atomic write): measured, a 147 kB icon takes 0.8 ms and a 24 MB TIFF 28 ms on one core,
