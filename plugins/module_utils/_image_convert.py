@@ -366,7 +366,7 @@ def flatten(im, background):
 def _looks_grey(im):
     """Cheap first test on a 16x16 sample: a coloured pixel there settles it."""
     sample = im.resize((16, 16), Image.Resampling.NEAREST).tobytes()
-    return all(sample[i] == sample[i + 1] == sample[i + 2] for i in range(0, len(sample), 4))
+    return sample[0::4] == sample[1::4] == sample[2::4]
 
 
 def flatten_small(im, background, allow_grey=True):

@@ -462,52 +462,211 @@ def test_kill_9_mid_run_leaves_no_partial_output_and_next_run_completes(tmp_path
     assert not final['changed']
 
 
-def crash(tasks):
-    """Stands in for process_batch in a worker (module level: the pool pickles it by name)."""
-    os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+def crash(task):
+    """Stands in for process_file in a worker (inherited with the fork): dies as under the OOM killer."""
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
-def crash_once(tasks):
+def crash_once(task):
     try:
         os.close(os.open(os.environ['CRASH_MARKER'], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
-        return [job.process_file(task) for task in tasks]
-    return crash(tasks)
+        return REAL_PROCESS_FILE(task)
+    return crash(task)
+
+
+def crash_on(name):
+    def process_file(task):
+        if os.path.basename(task[0]) == name:
+            crash(task)
+        return REAL_PROCESS_FILE(task)
+    return process_file
+
+
+REAL_PROCESS_FILE = job.process_file
+
+
+def many_images(src, count, size=(120, 80)):
+    src.mkdir()
+    for i in range(count):
+        supplier_image(src / ('%03d.tif' % i), (i * 6 % 256, 100, 200), size=size)
+    return str(src)
 
 
 def test_worker_that_always_crashes_is_reported_per_file(folders, monkeypatch):
     src, dest = folders
-    monkeypatch.setattr(job, 'process_batch', crash)
+    monkeypatch.setattr(job, 'process_file', crash)
     result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
     assert result['errors'] and result['counts']['failed'] == 3
-    assert all('worker process died (A process in the process pool was terminated abruptly' in error['message']
-               for error in result['errors'])
+    assert [error['message'] for error in result['errors']] == ['worker process died (killed by SIGKILL)'] * 3
+    assert [os.path.basename(error['file']) for error in result['errors']] == ['001.tif', '002.tif', '003.tif']
 
 
 def test_worker_killed_once_is_retried(folders, monkeypatch, tmp_path):
     src, dest = folders
     monkeypatch.setenv('CRASH_MARKER', str(tmp_path / 'crashed-once'))
-    monkeypatch.setattr(job, 'process_batch', crash_once)
+    monkeypatch.setattr(job, 'process_file', crash_once)
     result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
     assert not result['errors'], result['errors']
-    # A batch that finished writing before the pool broke loses its result; the retry then
-    # verifies that output as 'unchanged'. Every file is done either way.
+    # A file the dead worker had finished but not yet reported is checked again by the next
+    # worker, which finds its output complete ('unchanged'). Every file is done either way.
     assert result['counts']['converted'] + result['counts']['unchanged'] == 3
     assert result['counts']['converted'] >= 1
     assert sorted(os.listdir(dest)) == ['.convert_images.json', '001.jpeg', '002.jpeg', '003.jpeg']
     assert (tmp_path / 'crashed-once').exists()
 
 
+def test_a_crash_in_a_batch_fails_that_file_alone(tmp_path, monkeypatch):
+    """A file that kills its worker every time is reported; the files batched with it are converted."""
+    src = many_images(tmp_path / 'src', 40)
+    dest = str(tmp_path / 'dest')
+    names = sorted(os.listdir(src))
+    batches = job.plan_batches([job._cost((os.path.join(src, name),)) for name in names], 2)
+    victim = next(batch for batch in batches if len(batch) > 2)[1]  # in the middle of a batch
+    monkeypatch.setattr(job, 'process_file', crash_on(names[victim]))
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert result['errors'] == [{'file': os.path.join(src, names[victim]), 'line': None, 'field': None,
+                                 'message': 'worker process died (killed by SIGKILL)'}]
+    assert result['counts']['failed'] == 1 and result['counts']['converted'] + result['counts']['unchanged'] == 39
+    expected = sorted(os.path.splitext(name)[0] + '.jpeg' for name in names if name != names[victim])
+    assert sorted(n for n in os.listdir(dest) if not n.startswith('.')) == expected
+    assert [n for n in os.listdir(dest) if n.startswith('.')] == [job.MANIFEST]  # no temporary left behind
+    with open(os.path.join(dest, job.MANIFEST)) as handle:
+        assert sorted(json.load(handle)['outputs']) == expected
+    monkeypatch.setattr(job, 'process_file', REAL_PROCESS_FILE)
+    again, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert again['counts'] == {'total': 40, 'converted': 1, 'unchanged': 39, 'failed': 0}
+
+
+def test_batching_changes_no_output_and_no_error(tmp_path):
+    """In batches over 2 workers or one by one in this process: the same bytes, results, errors and manifest."""
+    src = tmp_path / 'src'
+    many_images(src, 30, size=(90, 60))
+    (src / '007.tif').write_bytes(b'')
+    (src / '013.tif').write_bytes(b'not an image\n')
+    data = io.BytesIO()
+    Image.new('RGBA', (400, 300), (1, 2, 3, 255)).save(data, 'TIFF')
+    (src / '021.tif').write_bytes(data.getvalue()[:5000])
+    assert max(len(batch) for batch in job.plan_batches([job._cost((str(path),)) for path in sorted(src.iterdir())], 2)) > 5
+    runs = {}
+    for workers in (1, 2):
+        dest = tmp_path / ('dest-%d' % workers)
+        result, dummy = convert_folder(str(src), str(dest), SUPPLIER, workers=workers)
+        outputs = {name: (dest / name).read_bytes() for name in os.listdir(str(dest)) if not name.startswith('.')}
+        with open(str(dest / job.MANIFEST)) as handle:
+            manifest = json.load(handle)
+        items = [dict(item, dest=os.path.basename(item['dest'])) for item in result['results']]
+        runs[workers] = (outputs, manifest, items, result['errors'], result['counts'], result['msg'])
+    assert runs[1] == runs[2]
+    assert [os.path.basename(error['file']) for error in runs[2][3]] == ['007.tif', '013.tif', '021.tif']
+    assert runs[2][4] == {'total': 30, 'converted': 27, 'unchanged': 0, 'failed': 3}
+
+
+def test_plan_batches():
+    mb = 1024 * 1024
+    icon = 150 * 1024 + job._FILE_COST
+    icons = [icon] * 1000
+    batches = job.plan_batches(icons, 2)
+    assert [i for batch in batches for i in batch] == list(range(1000))  # every task once, in order
+    sizes = [len(batch) for batch in batches]
+    assert sizes == sorted(sizes, reverse=True)  # smaller towards the end
+    assert sizes[0] * icon <= job._MAX_BATCH_COST < (sizes[0] + 1) * icon  # as big as allowed at first
+    assert all((len(batch) + 1) * icon > job._MIN_BATCH_COST for batch in batches[:-1])  # none too small
+    assert len(batches[-2]) * icon <= job._MIN_BATCH_COST  # the last ones are small
+    suppliers = [24 * mb + job._FILE_COST] * 40
+    assert job.plan_batches(suppliers, 2) == [[i] for i in range(40)]  # 28 ms each: one per batch
+    mixed = [100 * mb] + [icon] * 20 + [100 * mb]
+    batches = job.plan_batches(mixed, 2)
+    assert batches[0] == [0] and batches[-1] == [21] and all(len(batch) > 1 for batch in batches[1:-1])
+    assert job.plan_batches([1], 4) == [[0]] and job.plan_batches([], 2) == []
+
+
+def test_a_worker_that_dies_outside_any_file_does_not_hang_the_run(folders, monkeypatch):
+    src, dest = folders
+    monkeypatch.setattr(job, '_worker_loop', lambda *args: os._exit(3))
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert result['counts']['failed'] == 3
+    assert {error['message'] for error in result['errors']} == {'worker process died (exit status 3)'}
+
+
+def test_a_worker_dead_before_its_batch_arrives(folders, monkeypatch):
+    """Writing to a worker that has just died (EPIPE) is no error: its files go to the next worker."""
+    src, dest = folders
+    real_loop, real_send = job._worker_loop, job._send
+    first = []
+
+    def die_at_once(*args):
+        if not first:
+            os._exit(5)
+        return real_loop(*args)
+
+    def send_late(fd, obj):
+        if not first:
+            first.append(fd)
+            time.sleep(0.2)  # the first worker is gone by now
+        return real_send(fd, obj)
+
+    monkeypatch.setattr(job, '_worker_loop', die_at_once)
+    monkeypatch.setattr(job, '_send', send_late)
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert not result['errors'] and result['counts']['converted'] == 3
+
+
+def test_no_worker_can_be_started_converts_here(folders, monkeypatch):
+    src, dest = folders
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, 'Resource temporarily unavailable')
+
+    monkeypatch.setattr(job.os, 'fork', no_fork)
+    result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
+    assert not result['errors'] and result['counts']['converted'] == 3
+
+
+def group_alive(pgid):
+    """Processes of group ``pgid`` that still run (a zombie waiting for its reaper does not count)."""
+    alive = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != 'Z':
+            alive.append(int(entry))
+    return alive
+
+
+def test_kill_9_of_the_module_alone_stops_its_workers(tmp_path):
+    """Only the module's process is killed (not its group): its workers stop at the next file."""
+    src, dest = tmp_path / 'src', tmp_path / 'dest'
+    many_images(src, 60, size=(1500, 1000))
+    collections = os.path.abspath(os.path.join(os.path.dirname(job.__file__), '..', '..', '..', '..', '..'))
+    proc = subprocess.Popen([sys.executable, '-c', KILL_SCRIPT, str(src), str(dest), collections], start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if dest.is_dir() and len([n for n in os.listdir(str(dest)) if n.endswith('.jpeg')]) >= 3:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, 'the run finished before it could be killed'
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while group_alive(proc.pid) and time.time() < deadline:
+        time.sleep(0.01)
+    left = group_alive(proc.pid)
+    if left:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail('workers %s still running 10 s after the module was killed' % left)
+    written = len([n for n in os.listdir(str(dest)) if n.endswith('.jpeg')])
+    assert written < 60, 'the orphaned workers went on converting'
+    result, dummy = convert_folder(str(src), str(dest), Spec(size=[150, 100]), workers=2)
+    assert result['counts']['failed'] == 0 and result['counts']['total'] == 60
+    assert [n for n in os.listdir(str(dest)) if n.startswith('.')] == [job.MANIFEST]
+
+
 def test_default_workers():
     assert job.default_workers() >= 1
-
-
-def test_batches_cover_all_tasks():
-    tasks = list(range(1001))
-    batches = job._batches(tasks, 2)
-    assert [t for batch in batches for t in batch] == tasks
-    assert max(len(batch) for batch in batches) <= 16
-    assert job._batches(list(range(3)), 2) == [[0], [1], [2]]
 
 
 def test_source_truncated_while_mapped_in_a_worker(tmp_path, monkeypatch):

@@ -217,6 +217,18 @@ def test_grey_fast_path_gives_the_same_pixels(glyph):
     assert pipeline.flatten_small(img, (250, 0, 0)).mode == 'RGB'  # coloured background: no grey path
 
 
+def test_looks_grey_sample():
+    img = Image.new('RGBA', (192, 192), (0, 0, 0, 0))
+    img.paste((90, 90, 90, 255), (40, 40, 150, 150))
+    assert pipeline._looks_grey(img)  # pylint: disable=protected-access
+    img.putpixel((6, 6), (90, 91, 90, 255))  # a pixel the 16x16 sample takes (nearest: every 12th, from 6)
+    assert not pipeline._looks_grey(img)  # pylint: disable=protected-access
+    img.putpixel((6, 6), (90, 90, 90, 0))
+    img.putpixel((7, 7), (255, 0, 0, 255))  # not sampled: the exact test in flatten_small finds it
+    assert pipeline._looks_grey(img)  # pylint: disable=protected-access
+    assert pipeline.flatten_small(img, WHITE).mode == 'RGB'
+
+
 def test_icon_delivered_anticlockwise_comes_out_straight(tmp_path):
     upright = marker_image((192, 192))
     delivered = upright.rotate(90)  # Pillow: counter-clockwise, as the contractor's files
