@@ -152,6 +152,9 @@ notes:
     Uncompressed single-strip TIFF files (as Pillow writes them) are used in place without decoding.
   - Each worker holds one source file in memory at a time (24 MB for a 3000x2000 RGBA TIFF).
   - Runs on the same O(dest) are serialised with a lock on the folder.
+  - A worker process that dies (killed by the OOM killer, a crash in an image decoder) costs one more try of the file it
+    was converting, on its own; if that kills a worker again, the file is reported as failed (C(worker process died
+    (killed by SIGKILL))) and the other files are converted. The workers stop when the module's own process is killed.
 seealso:
   - name: Pillow
     description: The imaging library the module uses.
