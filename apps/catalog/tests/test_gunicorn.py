@@ -8,6 +8,7 @@ Starts gunicorn on 127.0.0.1 (a free port) and stops it by its PID. ~5 s.
 import hashlib
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,10 +31,14 @@ def server(tmp_path):
         yield site.url, site.token
 
 
-def read_from_every_worker(url, path, minimum_requests=20, limit=200, headers=None):
-    """GET until both workers have answered (each request is a new connection)."""
+def read_from_every_worker(url, path, minimum_requests=20, limit=1000, headers=None):
+    """GET until both workers have answered (each request is a new connection). On a busy
+    machine one worker may take many connections in a row: after a while, pause between
+    requests so that the other one gets to accept."""
     bodies, pids = [], set()
     for count in range(1, limit + 1):
+        if count > 100:
+            time.sleep(0.01)
         response = requests.get(url + path, timeout=5, headers=dict(headers or {}, Connection="close"))
         assert response.status_code == 200
         bodies.append(response)
