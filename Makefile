@@ -18,8 +18,8 @@ export ANSIBLE_VAULT_PASSWORD_FILE := $(CURDIR)/inventories/lab/.vault-password
 endif
 # Debian packages: what `make check` needs (sanity's shellcheck, poppler for the PDF tests,
 # the fonts build_report embeds), and what the lab, the browser checks and the benches add.
-CHECK_PACKAGES := python3-venv shellcheck poppler-utils fonts-dejavu-core fonts-droid-fallback
-LAB_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client rsync \
+CHECK_PACKAGES := python3-venv rsync shellcheck poppler-utils fonts-dejavu-core fonts-droid-fallback
+LAB_PACKAGES := systemd-container debootstrap iptables nftables iproute2 openssh-client \
 	chromium chromium-driver wrk curl ca-certificates
 LAB := $(PYTHON) tests/lab/lab.py
 

@@ -127,8 +127,8 @@ def main():
            and os.listdir(inbox) == ['supplier-data.tar.gz'], rc=rc, status=status, failure=failures[:300])
 
     rc, status, tasks, failures, dummy = run(data, 'catalog_update.yml', 'success', extravars)
-    wanted = [task for task in tasks if task and task.startswith(('Upload the images and products',
-                                                                    'Build the Processed Update PDF', 'Mail the report'))]
+    steps = ('Upload the images and products', 'Build the Processed Update PDF', 'Mail the report')
+    wanted = [task for task in tasks if task and task.startswith(steps)]
     context = ssl.create_default_context(cafile=extravars['storeops_catalog_ca_path'])
     with urllib.request.urlopen(extravars['storeops_catalog_url'] + '/fruits/', context=context, timeout=30) as answer:
         names = [p['name'] for p in json.load(answer) if p['name'].startswith(prefix + ' ')]
