@@ -63,6 +63,7 @@ check: lint sanity units catalog-tests
 
 lint: venv
 	$(BIN)/yamllint -s .
+	$(BIN)/ruff check .
 	$(BIN)/ansible-lint
 	$(BIN)/antsibull-changelog lint
 	$(MAKE) --no-print-directory build

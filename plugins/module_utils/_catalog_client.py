@@ -403,7 +403,7 @@ class CatalogClient(object):
             return None  # 403, 500, ... on a static file: let the upload decide
         try:
             if response.status_code != 200:
-                response.content  # pylint: disable=pointless-statement  # read it: keeps the connection reusable
+                dummy = response.content  # read the (small) body: keeps the connection reusable
                 return None
             digest = hashlib.sha256()
             for chunk in response.iter_content(chunk_size):

@@ -413,7 +413,8 @@ def delivery_inbox(options, check_mode=False, diff=False, now=None):
         'deliveries': deliveries,
         'rejected': rejected,
         'errors': errors,
-        'msg': '%d deliveries to process%s' % (len(deliveries), ', %d refused' % len(errors) if errors else ''),
+        'msg': '%d %s to process%s' % (len(deliveries), 'delivery' if len(deliveries) == 1 else 'deliveries',
+                                       ', %d refused' % len(errors) if errors else ''),
     }
     if diff:
         result['diff'] = {'before': '', 'after': ''.join('%s: unpacked to %s\n' % (d['name'], d['path']) for d in deliveries)

@@ -109,7 +109,7 @@ class Site(object):
     def read_until_every_worker_answered(self, pids, check):
         """Bursts of reads until every worker's read counter moved; ``check`` sees every answer."""
         start = dict((pid, activity(pid)) for pid in pids)
-        for number in range(1, self.args.bursts + 1):
+        for number in range(1, self.args.bursts + 1):  # noqa: B007 (the count is returned)
             for answer in self.burst(self.args.burst):
                 check(answer)
             seen = [pid for pid in pids if answered(start[pid], activity(pid))]
