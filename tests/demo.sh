@@ -28,7 +28,8 @@ storeops_catalog_url: https://$web
 storeops_catalog_ca_path: $work/catalog-ca.crt
 storeops_deliveries_dir: $work/deliveries
 storeops_reviews_dir: $work/reviews
-storeops_sales_json: $work/car_sales.json
+storeops_sales_url: https://$web/media/sales/last-month.json
+storeops_sales_ca_path: $work/catalog-ca.crt
 storeops_report_dir: $work/reports
 storeops_mail_host: $mail
 storeops_mail_ca_path: $work/mail-ca.crt
@@ -36,6 +37,10 @@ storeops_mail_to: [user@example.com]
 # "Already sent" is recorded per mail host instance: a new lab gets the mails again.
 storeops_mail_state_dir: $work/sent-mail/$(python3 tests/lab/lab.py exec mail -- cat /etc/machine-id)
 VARS
+
+# The store's sales service, stood in for by the web host's nginx: the month's JSON over HTTPS.
+ansible web -i "$inv" -m ansible.builtin.file -a "path=/var/lib/storeops-catalog/media/sales state=directory mode=0755" >/dev/null
+ansible web -i "$inv" -m ansible.builtin.copy -a "src=$work/car_sales.json dest=/var/lib/storeops-catalog/media/sales/last-month.json mode=0644" >/dev/null
 
 echo "=== 3/4 the store's jobs"
 for job in catalog_update reviews sales_report; do
@@ -56,6 +61,7 @@ cat <<SUMMARY
 === storeops.shop demo: what is running and where to look
   store front      https://$web/            (self-signed: CA in $work/catalog-ca.crt)
   catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token: ansible-vault view inventories/lab/group_vars/all/vault.yml)
+  sales service    https://$web/media/sales/last-month.json   (a stand-in for the store's own: sales_report fetches it)
   webmail          https://$mail/           user / lab-only-Passw0rd  (the two report mails are in the inbox)
   reports          $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
   deliveries       $work/deliveries/archive/ (processed, date-stamped)  $work/deliveries/rejected/ (refused)

@@ -18,7 +18,10 @@ builds one from the lab inventory (its Vault file holds the catalog token) and r
    hostile one moves to rejected/, the job fails naming the archive and the member;
 4. reviews without storeops_catalog_token: it fails at once, at its first task, naming the
    variable;
-5. health.yml: the table of every host, status successful (with fail_on_alert off: the CPU
+5. sales_report from the sales service's URL (the web host's nginx in the lab), over HTTPS with
+   the lab's CA: rc 0, the PDF built and mailed; a month the service does not have: rc not 0,
+   the 404 in the event stream, no PDF step;
+6. health.yml: the table of every host, status successful (with fail_on_alert off: the CPU
    of the lab is this machine's, shared with the tests).
 
 It prints one JSON line per case and exits 1 when any case is not what AWX needs.
@@ -154,6 +157,19 @@ def main():
     rc, status, tasks, failures, dummy = run(bare_data, 'reviews.yml', 'missing-variable', extravars, inventory=bare)
     report('missing required variable', rc != 0 and status == 'failed' and 'storeops_catalog_token' in failures
            and tasks == ['Check the inputs'], rc=rc, status=status, tasks=tasks, failure=failures[:300])
+
+    # The month's sales from the sales service over HTTPS (the certificate checked), then a
+    # month the service does not have: the job fails with the service's answer.
+    rc, status, tasks, failures, dummy = run(data, 'sales_report.yml', 'sales', extravars)
+    report('sales report from the sales URL', rc == 0 and status == 'successful'
+           and "Fetch the month's sales from the sales service" in tasks and 'Mail the summary (once per report)' in tasks
+           and os.path.getsize(os.path.join(extravars['storeops_report_dir'], 'cars.pdf')) > 1000,
+           rc=rc, status=status, tasks=tasks, failure=failures[:300])
+    missing = extravars['storeops_sales_url'].replace('2026-11', '1999-01')
+    rc, status, tasks, failures, dummy = run(data, 'sales_report.yml', 'sales-missing',
+                                             dict(extravars, storeops_sales_url=missing))
+    report('sales report, a month the service does not have', rc != 0 and status == 'failed' and '404' in failures
+           and 'Build the sales summary PDF' not in tasks, rc=rc, status=status, failure=failures[:300])
 
     rc, status, tasks, failures, output = run(data, 'health.yml', 'health',
                                               dict(extravars, storeops_health_fail_on_alert=False))
