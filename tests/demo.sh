@@ -62,7 +62,7 @@ cat <<SUMMARY
   store front      https://$web/            (self-signed: CA in $work/catalog-ca.crt)
   catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token: ansible-vault view inventories/lab/group_vars/all/vault.yml)
   sales service    https://$web/media/sales/last-month.json   (a stand-in for the store's own: sales_report fetches it)
-  webmail          https://$mail/           user / lab-only-Passw0rd  (the two report mails are in the inbox)
+  webmail          https://$mail/           user / lab-only-Passw0rd  (the report mails are in the inbox, and any health alerts the monitor host sent)
   reports          $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
   deliveries       $work/deliveries/archive/ (processed, date-stamped)  $work/deliveries/rejected/ (refused)
   health           $work/health.txt  (the table of every host; the cron job on monitor mails user@example.com on alerts)
