@@ -301,6 +301,7 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse}th,td{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}
 thead th{border-bottom:2px solid #888}tfoot th,tfoot td{border-top:2px solid #888;font-weight:bold}
 .num{text-align:right;font-variant-numeric:tabular-nums}.meta,nav{color:#555;font-size:.9rem}
+figure{margin:1.5rem 0}figcaption{font-weight:bold;font-size:1.1rem;margin-bottom:.5rem}
 svg{max-width:100%;height:auto}svg text{font-size:12px;fill:#222}svg .bar{fill:#3b6ea8}"""
 
 
@@ -406,11 +407,10 @@ def bar_chart_svg(caption, entries):
 
 def render_chart_html(title, text, group_column, groups, sum_column, summary):
     """The chart page: a bar chart of the counts (and one of the sums), inline SVG, no JavaScript."""
-    body = [_nav(CHART_HTML), _source_line(summary), '<h2>%s per %s</h2>' % (esc(COUNT), esc(group_column))]
+    body = [_nav(CHART_HTML), _source_line(summary)]
     body.extend(bar_chart_svg('Number of rows per %s' % group_column,
                               [(entry['value'], entry['count'], str(entry['count'])) for entry in groups]))
     if sum_column:
-        body.append('<h2>%s per %s</h2>' % (esc(sum_header(sum_column)), esc(group_column)))
         body.extend(bar_chart_svg('Sum of %s per %s' % (sum_column, group_column),
                                   [(entry['value'], entry['sum'], format_amount(entry['sum'], grouping=True))
                                    for entry in groups]))

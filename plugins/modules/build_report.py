@@ -146,8 +146,8 @@ options:
       - For O(kind=sales_summary), one of V(total_sales) (the default), V(revenue), V(price), V(id) or V(car).
       - For O(kind=table), a column name (case-insensitive). A column of numbers (also C($1,234.56)) is sorted
         numerically, otherwise alphabetically; empty cells go last. Default is the order of O(src).
-      - For O(kind=csv_aggregate), how the groups are ordered in the aggregate, the table and the chart: the
-        O(group_by) column's name (the default: by value, case-insensitive), V(count), or V(sum) (also the
+      - For O(kind=csv_aggregate), how the groups are ordered in the aggregate, the table and the chart, by the
+        O(group_by) column's name (the default, by value, case-insensitive), V(count), or V(sum) (also the
         O(sum_column) name). Equal counts or sums are ordered by value.
   sort_order:
     description:
