@@ -41,7 +41,6 @@ import os
 import re
 import unicodedata
 
-from ansible_collections.storeops.shop.plugins.module_utils import _fs
 from ansible_collections.storeops.shop.plugins.module_utils._job import error_entry
 from ansible_collections.storeops.shop.plugins.module_utils._report_data import ReportError
 from ansible_collections.storeops.shop.plugins.module_utils._textfiles import ParseError, list_text_files, natural_key

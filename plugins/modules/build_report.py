@@ -149,6 +149,7 @@ options:
       - For O(kind=csv_aggregate), how the groups are ordered in the aggregate, the table and the chart, by the
         O(group_by) column's name (the default, by value, case-insensitive), V(count), or V(sum) (also the
         O(sum_column) name). Equal counts or sums are ordered by value.
+    type: str
   sort_order:
     description:
       - V(asc) or V(desc). Defaults to V(desc) for the numeric O(kind=sales_summary) keys and for V(count) and

@@ -114,7 +114,7 @@ def write_if_changed(path, data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('dest', help='folder for the daily files (created)')
     parser.add_argument('--year', type=int, default=2026)
     parser.add_argument('--month', type=int, default=12, choices=range(1, 13), metavar='1..12')

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.storeops.shop.plugins.module_utils import _job
+from ansible_collections.storeops.shop.plugins.module_utils import _fs, _job
 from ansible_collections.storeops.shop.plugins.module_utils import _report as r
 from ansible_collections.storeops.shop.plugins.module_utils import _report_csv as c
 from ansible_collections.storeops.shop.plugins.module_utils._report_data import ReportError
@@ -399,7 +399,7 @@ def test_interrupted_write_leaves_the_old_file(src, dest):
 
     def broken(path, data):
         # the disk fills up half way through the real atomic write
-        with c._fs.atomic_output(path) as handle:
+        with _fs.atomic_output(path) as handle:
             handle.write(data[:10])
             raise OSError(28, 'No space left on device')
 
@@ -476,6 +476,7 @@ def test_long_labels_are_cut_in_the_chart_only(src, dest):
 
 def test_sort_by_count_sum_and_value(src, dest):
     daily(src, 'a.csv', ['d,1,p,B,1,5', 'd,2,p,B,1,5', 'd,3,p,a,1,1', 'd,4,p,a,1,1', 'd,5,p,C,1,20'])
+
     def order(**kwargs):
         return [g['value'] for g in run(src, dest, sum_column='amount', **kwargs)[0]['groups']]
     assert order() == ['a', 'B', 'C']
