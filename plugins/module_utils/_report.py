@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 
-from ansible_collections.storeops.shop.plugins.module_utils import _descriptions, _fs, _sales
+from ansible_collections.storeops.shop.plugins.module_utils import _descriptions, _fs, _report_csv, _sales
 from ansible_collections.storeops.shop.plugins.module_utils._pdf import (
     HAS_REPORTLAB,
     bar_chart,
@@ -44,12 +44,23 @@ if HAS_REPORTLAB:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, Spacer
 
-KINDS = ('processed_update', 'sales_summary', 'table')
+KINDS = ('processed_update', 'sales_summary', 'table', 'csv_aggregate')
+PDF_KINDS = ('processed_update', 'sales_summary', 'table')
 DEFAULT_TITLES = {
     'processed_update': 'Processed Update on {date}',
     'sales_summary': 'Sales summary for last month',
     'table': 'Report',
+    'csv_aggregate': _report_csv.DEFAULT_TITLE,
 }
+# options that only some kinds use: name -> those kinds
+KIND_OPTIONS = (
+    ('columns', ('table',)),
+    ('sort_by', ('table', 'sales_summary', 'csv_aggregate')),
+    ('sort_order', ('table', 'sales_summary', 'csv_aggregate')),
+    ('skip_invalid', ('processed_update', 'csv_aggregate')),
+    ('group_by', ('csv_aggregate',)),
+    ('sum_column', ('csv_aggregate',)),
+)
 MONTHS = ('January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
           'September', 'October', 'November', 'December')
 
@@ -224,11 +235,19 @@ def table(src, day, title=None, text=None, page_size='A4', columns=None, sort_by
     return Report(data, pages, {'title': full_title, 'rows': len(rows), 'columns': header})
 
 
+def check_kind_options(params):
+    """Refuse the options that the report's kind does not use."""
+    kind = params['kind']
+    unused = [name for name, kinds in KIND_OPTIONS if params.get(name) and kind not in kinds]
+    if unused:
+        raise ReportError('%s cannot be used with kind=%s' % (', '.join(unused), kind))
+
+
 def generate(params, today=None, warnings=None):
     """Build the report described by the module's options; raises :class:`ReportError`."""
     kind = params['kind']
-    if kind not in KINDS:
-        raise ReportError('kind must be one of %s, got %r' % (', '.join(KINDS), kind))
+    if kind not in PDF_KINDS:
+        raise ReportError('kind must be one of %s, got %r' % (', '.join(PDF_KINDS), kind))
     src = params['src']
     if isinstance(src, str):
         src = os.path.expanduser(os.path.expandvars(src))   # what type=path does
@@ -239,12 +258,7 @@ def generate(params, today=None, warnings=None):
         raise ReportError('src must be a path or a list, got %s' % kind_of(src))
     elif kind == 'processed_update':
         raise ReportError('src must be a descriptions folder or a catalog_upload result for kind=processed_update')
-    unused = [name for name, kinds in (('columns', ('table',)), ('sort_by', ('table', 'sales_summary')),
-                                       ('sort_order', ('table', 'sales_summary')),
-                                       ('skip_invalid', ('processed_update',)))
-              if params.get(name) and kind not in kinds]
-    if unused:
-        raise ReportError('%s cannot be used with kind=%s' % (', '.join(unused), kind))
+    check_kind_options(params)
     day = parse_report_date(params.get('date'), today)
     FONTS.start()
     common = dict(title=params.get('title'), text=params.get('text'), page_size=params.get('page_size') or 'A4')
@@ -310,6 +324,8 @@ def build_report(options, check_mode=False, diff=False):
 
     The module applies the file attributes (mode, owner, ...) to ``dest`` afterwards.
     """
+    if options['kind'] == 'csv_aggregate':
+        return csv_aggregate(options, check_mode=check_mode, diff=diff)
     warnings = []
     dest = options['dest']
     check_destination(dest)
@@ -326,4 +342,23 @@ def build_report(options, check_mode=False, diff=False):
                   size=after['size'], sha256=after['sha256'])
     if diff:
         result['diff'] = {'before_header': dest, 'after_header': dest, 'before': before, 'after': after}
+    return result, warnings
+
+
+def csv_aggregate(options, check_mode=False, diff=False, today=None):
+    """``kind=csv_aggregate``: daily CSV files -> the monthly report files in the ``dest`` folder (see ``_report_csv``).
+
+    Only the title is made here (``{date}`` from ``date``, today when it is not set and the title asks for it).
+    """
+    check_kind_options(options)
+    if not isinstance(options.get('src'), str):
+        raise ReportError('src must be the path of a folder of daily CSV files for kind=csv_aggregate, got %s'
+                          % kind_of(options.get('src')))
+    template = options.get('title')
+    template = DEFAULT_TITLES['csv_aggregate'] if template is None else template
+    date = options.get('date')
+    day = parse_report_date(date, today) if date or '{date}' in template else None
+    title = template.replace('{date}', format_long_date(day)) if day else template
+    result, warnings = _report_csv.csv_aggregate(options, title, write_file, check_mode=check_mode, diff=diff)
+    result.update(kind='csv_aggregate', date=day.isoformat() if day else None)
     return result, warnings

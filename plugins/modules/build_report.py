@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: build_report
-short_description: Build the store's PDF reports (processed update, car sales summary, tables)
+short_description: Build the store's reports (PDF processed update, car sales summary and tables; the monthly CSV report)
 version_added: 1.0.0
 author: storeops.shop team (@storeops)
 description:
@@ -21,9 +21,30 @@ description:
     most popular year), a pie chart of total sales by make, a bar chart of the top 10 cars by revenue and a
     table of every car. The summary lines are also returned, for a mail body.
   - V(table) is a generic titled table built from a list of rows, a JSON file or a CSV file.
+  - V(csv_aggregate) is the monthly report built from a folder of daily CSV files (see O(group_by)). It writes no
+    PDF but four files into the O(dest) folder, C(combined.csv) (the month's rows under the one header),
+    C(final_report.csv) (one row per value of the O(group_by) column with its C(count), and C(total_<sum_column>)
+    when O(sum_column) is set), C(final_report.html) (that aggregate as an HTML table with a total row) and
+    C(final_chart.html) (bar charts of the counts and the sums in inline SVG, readable without JavaScript). The
+    pages link to each other with relative links, so they can be published together, for example under
+    C(2026/dec/).
+  - For V(csv_aggregate) the daily files are the C(*.csv) files directly in O(src) (not in subfolders; hidden
+    files skipped), read in natural name order (C(day-2.csv) before C(day-10.csv)) with Python's C(csv) module,
+    so values with quoted commas, quotes and newlines, a UTF-8 byte order mark and CRLF line ends all work; blank
+    lines are skipped. The header that most files share is the header (ties go to the first file).
+  - >-
+    For V(csv_aggregate), bad input does not stop the good rows. Each problem is listed in RV(errors) with its file
+    and line (and the column in C(field)): a file with another header, a file that is not UTF-8 (with the line and
+    byte offset of the first bad byte) and an empty file are left out as a whole; a row with the wrong number of
+    fields, a malformed quote, or a value of the O(sum_column) that is not a number is left out alone. The report
+    files are still written from the good rows, and then the task fails listing the problems, so a playbook
+    stops before it publishes them (with O(skip_invalid=true) the task succeeds and warns instead). With no good
+    row at all (an empty folder, only bad files) nothing is written.
   - The PDF is built in memory in reportlab's invariant mode, so the same input and options always give the
     same bytes. When O(dest) already holds exactly those bytes nothing is written and the task reports
     no change; otherwise the file is replaced atomically (temporary file, then rename).
+  - The V(csv_aggregate) files are built the same way, from the input and the options only (no clock, groups in
+    a fixed order), and each is written only when its bytes differ, atomically.
   - When the input is invalid the task fails with a message naming the file, line, record or row at fault,
     and O(dest) is left as it was.
 extends_documentation_fragment:
@@ -35,12 +56,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The report is built in memory and compared with O(dest); nothing is written.
+    details: The report is built in memory and compared with O(dest); nothing is written (no folder created).
   diff_mode:
     support: partial
     details:
       - Shows the SHA-256 checksum and size of the old and the new PDF, and file attribute changes.
         The PDF content itself is not diffed.
+      - For O(kind=csv_aggregate), one diff per changed file, the text of the file when it is at most 64 KiB
+        (usually C(final_report.csv) and the HTML pages), otherwise its checksum and size.
   platform:
     platforms: posix
   idempotent:
@@ -51,14 +74,14 @@ attributes:
   safe_file_operations:
     support: full
 requirements:
-  - reportlab >= 4.0 (on the host that runs the module)
+  - reportlab >= 4.0 (on the host that runs the module), for every kind but V(csv_aggregate)
 options:
   kind:
     description:
       - Which report to build.
     type: str
     required: true
-    choices: [processed_update, sales_summary, table]
+    choices: [processed_update, sales_summary, table, csv_aggregate]
   src:
     description:
       - The data.
@@ -72,32 +95,40 @@ options:
         or C($1,234.56).
       - For O(kind=table), a list of lists (the first one is the header unless O(columns) is set), a list of
         dictionaries, or the path of a C(.json) file holding such a list or of a C(.csv) file.
+      - For O(kind=csv_aggregate), the path of the folder of daily CSV files, all with the same header line.
     type: raw
     required: true
   dest:
     description:
       - Where to write the PDF. Its directory must exist.
+      - For O(kind=csv_aggregate), the folder the four report files go to (created, with its parents, when it does not
+        exist). It must not be O(src). Other files in it are left alone. O(mode), O(owner) and O(group) then apply
+        to this folder; the files get the default mode for a new file (or keep the mode of the file they replace).
     type: path
     required: true
   title:
     description:
       - The report title. C({date}) in it is replaced by O(date), written like C(November 23, 2026).
       - Defaults to C(Processed Update on {date}) for O(kind=processed_update), C(Sales summary for last month)
-        for O(kind=sales_summary) and C(Report) for O(kind=table).
+        for O(kind=sales_summary), C(Report) for O(kind=table) and C(Report by {group_by}) for
+        O(kind=csv_aggregate), where C({group_by}) is replaced by the O(group_by) column's name.
     type: str
   date:
     description:
       - The report date, as C(YYYY-MM-DD). It is printed in English (C(November 23, 2026)) whatever the locale.
       - Defaults to today on the host that runs the module, so a report that shows the date changes (and
         the task reports a change) once a day. Set it for reproducible reports.
+      - For O(kind=csv_aggregate) the date is used only for C({date}) in O(title); the report files hold no
+        other date or time than what is in the daily files.
     type: str
   text:
     description:
-      - Optional text printed under the title. A blank line starts a new paragraph.
+      - Optional text printed under the title (for O(kind=csv_aggregate), on both HTML pages). A blank line starts a
+        new paragraph.
     type: str
   page_size:
     description:
-      - Paper size (portrait).
+      - Paper size (portrait). Not used by O(kind=csv_aggregate).
     type: str
     choices: [A4, letter]
     default: A4
@@ -110,26 +141,49 @@ options:
     elements: str
   sort_by:
     description:
-      - How to sort the table, for O(kind=sales_summary) and O(kind=table). Sorting is stable, so rows with
-        equal values keep the order they have in O(src).
+      - How to sort the table, for O(kind=sales_summary), O(kind=table) and O(kind=csv_aggregate). Sorting is
+        stable, so rows with equal values keep the order they have in O(src).
       - For O(kind=sales_summary), one of V(total_sales) (the default), V(revenue), V(price), V(id) or V(car).
       - For O(kind=table), a column name (case-insensitive). A column of numbers (also C($1,234.56)) is sorted
         numerically, otherwise alphabetically; empty cells go last. Default is the order of O(src).
+      - For O(kind=csv_aggregate), how the groups are ordered in the aggregate, the table and the chart, by the
+        O(group_by) column's name (the default, by value, case-insensitive), V(count), or V(sum) (also the
+        O(sum_column) name). Equal counts or sums are ordered by value.
     type: str
   sort_order:
     description:
-      - V(asc) or V(desc). Defaults to V(desc) for the numeric O(kind=sales_summary) keys and V(asc) otherwise.
+      - V(asc) or V(desc). Defaults to V(desc) for the numeric O(kind=sales_summary) keys and for V(count) and
+        V(sum) with O(kind=csv_aggregate), and V(asc) otherwise.
     type: str
     choices: [asc, desc]
   skip_invalid:
     description:
-      - Only for O(kind=processed_update).
-      - Only for O(kind=processed_update) with a descriptions folder as O(src).
+      - Only for O(kind=processed_update) with a descriptions folder as O(src), and for O(kind=csv_aggregate).
       - By default one invalid description file fails the task (listing every bad file in RV(errors)) and no PDF is
         written. With V(true) the report is built from the valid files, the task warns with the number and names of
         the files left out, and returns them in RV(left_out).
+      - For O(kind=csv_aggregate) the report files are written from the good rows either way. By default the task
+        then fails listing every problem in RV(errors); with V(true) it succeeds, warns with the number of problems
+        and the files they are in, and returns them in RV(left_out).
     type: bool
     default: false
+  group_by:
+    description:
+      - Only for O(kind=csv_aggregate), and required with it.
+      - The column of the daily CSV files to group the rows by, as named in the header (the exact name, or the one
+        column whose name matches ignoring case). Values are compared after stripping surrounding spaces, and
+        case matters (C(Fruit) and C(fruit) are two groups).
+    type: str
+  sum_column:
+    description:
+      - Only for O(kind=csv_aggregate).
+      - A numeric column to add up per group beside the count, such as C(amount). Its total is the column
+        C(total_<sum_column>) of C(final_report.csv). The sum is exact (decimal) and keeps the most decimals
+        of its values.
+      - Values are plain numbers such as C(12.50), C(-3) or C(.5); a leading C($) and C(,) thousands separators
+        (C($1,234.56)) are accepted. Anything else, an empty value too, is an error naming the file, line and
+        column, and that row is left out.
+    type: str
 notes:
   - >-
     Sales maths: revenue is C(price * total_sales), computed exactly in decimal; the most popular year is
@@ -149,6 +203,11 @@ notes:
     The built-in Helvetica font is used, which covers Western European text (Windows-1252); other scripts
     are not rendered.
   - The PDF is always replaced atomically, so O(unsafe_writes) has no effect.
+  - >-
+    O(kind=csv_aggregate) output: UTF-8 without a byte order mark; the CSV files follow RFC 4180 (CRLF line ends,
+    values quoted only when they hold a comma, a quote or a newline, the text of every value kept as it is);
+    every value is HTML-escaped in the pages, and an empty group value shows as C((empty)) in the chart.
+    The pages are small and self-contained (an inline style sheet, no scripts, no external resources).
 seealso:
   - name: ReportLab user guide
     description: The PDF library this module uses.
@@ -169,6 +228,21 @@ EXAMPLES = r"""
     dest: /srv/reports/cars.pdf
     date: "{{ '%Y-%m-%d' | strftime }}"
   register: sales
+
+- name: The monthly report from the store's daily order exports (final_report.csv, .html, final_chart.html)
+  storeops.shop.build_report:
+    kind: csv_aggregate
+    src: /srv/exports/orders/2026-12
+    dest: /srv/reports/build/2026/dec
+    group_by: category
+    sum_column: amount
+    sort_by: sum
+    title: Orders by category, December 2026
+  register: monthly
+
+- name: The categories and their totals
+  ansible.builtin.debug:
+    msg: "{{ monthly.groups | map(attribute='value') | zip(monthly.groups | map(attribute='sum')) | list }}"
 
 - name: Use the summary as the mail body
   ansible.builtin.debug:
@@ -198,7 +272,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 dest:
-  description: Path of the PDF.
+  description: Path of the PDF (for O(kind=csv_aggregate), of the folder of the report files).
   returned: success
   type: str
   sample: /srv/reports/cars.pdf
@@ -213,33 +287,35 @@ title:
   type: str
   sample: Processed Update on November 23, 2026
 date:
-  description: The report date, C(YYYY-MM-DD).
+  description: The report date, C(YYYY-MM-DD); for O(kind=csv_aggregate) V(null) unless O(date) is set or O(title)
+    has C({date}).
   returned: success
   type: str
   sample: "2026-11-23"
 pages:
   description: Number of pages of the PDF.
-  returned: success
+  returned: success, for the PDF kinds
   type: int
   sample: 3
 size:
   description: Size of the PDF in bytes.
-  returned: success
+  returned: success, for the PDF kinds
   type: int
   sample: 48211
 sha256:
   description: SHA-256 checksum of the PDF.
-  returned: success
+  returned: success, for the PDF kinds
   type: str
   sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
 rows:
-  description: Number of table rows (cars for O(kind=sales_summary)).
-  returned: when O(kind) is V(sales_summary) or V(table)
+  description: Number of table rows (cars for O(kind=sales_summary), good rows of all daily files in
+    C(combined.csv) for O(kind=csv_aggregate)).
+  returned: when O(kind) is V(sales_summary), V(table) or V(csv_aggregate)
   type: int
   sample: 100
 columns:
-  description: The table header.
-  returned: when O(kind=table)
+  description: The table header (for O(kind=csv_aggregate), the header of the daily files).
+  returned: when O(kind) is V(table) or V(csv_aggregate)
   type: list
   elements: str
   sample: [name, amount, value]
@@ -311,9 +387,74 @@ refused:
   type: list
   elements: dict
   sample: [{file: /srv/delivery/descriptions/004.txt, line: 1, field: name, message: "product name 'Apple' is already used by 001.txt"}]
+group_by:
+  description: The O(group_by) column, as the header names it.
+  returned: when O(kind=csv_aggregate)
+  type: str
+  sample: category
+sum_column:
+  description: The O(sum_column) column, as the header names it, or V(null).
+  returned: when O(kind=csv_aggregate)
+  type: str
+  sample: amount
+inputs:
+  description: The daily files the report was built from (with the header), in the order they were read.
+  returned: when O(kind=csv_aggregate)
+  type: list
+  elements: str
+  sample: [/srv/exports/orders/2026-12/orders-2026-12-01.csv, /srv/exports/orders/2026-12/orders-2026-12-02.csv]
+groups:
+  description: The aggregate, in the order of the report.
+  returned: when O(kind=csv_aggregate)
+  type: list
+  elements: dict
+  contains:
+    value:
+      description: The O(group_by) value.
+      type: str
+      sample: Fruit
+    count:
+      description: Number of rows with it.
+      type: int
+      sample: 412
+    sum:
+      description: The exact sum of its O(sum_column) values, as a decimal string; only with O(sum_column).
+      type: str
+      sample: "10233.50"
+total:
+  description: The C(count) of all rows and, with O(sum_column), their C(sum) (a decimal string).
+  returned: when O(kind=csv_aggregate)
+  type: dict
+  sample: {count: 1240, sum: "30911.75"}
+files:
+  description: The report files in O(dest), in the order they are written.
+  returned: when O(kind=csv_aggregate)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: C(combined.csv), C(final_report.csv), C(final_report.html) or C(final_chart.html).
+      type: str
+    path:
+      description: Its path.
+      type: str
+    size:
+      description: Its size in bytes.
+      type: int
+    sha256:
+      description: Its SHA-256 checksum.
+      type: str
+    changed:
+      description: Whether this run wrote it (in check mode, would write it).
+      type: bool
+  sample:
+    - {name: final_report.csv, path: /srv/reports/build/2026/dec/final_report.csv, size: 138, changed: false,
+       sha256: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}
 left_out:
-  description: With O(skip_invalid=true), the invalid description files left out of the report, in the failure shape.
-  returned: when O(kind=processed_update)
+  description:
+    - With O(skip_invalid=true), the invalid description files left out of the report, in the failure shape.
+    - For O(kind=csv_aggregate), the problems in the daily files (files and rows left out of the report).
+  returned: when O(kind) is V(processed_update) or V(csv_aggregate)
   type: list
   elements: dict
   sample:
@@ -325,6 +466,9 @@ errors:
   description:
     - Why no report was written, in the collection's failure shape (see the notes); for example each invalid
       description file, or each bad car sales record with its index and id in C(field). Empty on success.
+    - For O(kind=csv_aggregate), every problem in the daily files with its file and line (the report files were
+      written from the good rows); for example a row with the wrong number of fields, or a bad number with the
+      O(sum_column) in C(field).
   returned: always
   type: list
   elements: dict
@@ -352,12 +496,16 @@ def main():
             sort_by=dict(type='str'),
             sort_order=dict(type='str', choices=['asc', 'desc']),
             skip_invalid=dict(type='bool', default=False),
+            group_by=dict(type='str'),
+            sum_column=dict(type='str'),
         ),
+        required_if=[('kind', 'csv_aggregate', ['group_by'])],
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    run_module(module, build_report, requirements=[(HAS_REPORTLAB, 'reportlab', REPORTLAB_IMPORT_ERROR)],
-               file_attributes_of='dest')
+    needs_reportlab = module.params['kind'] != 'csv_aggregate'
+    requirements = [(HAS_REPORTLAB, 'reportlab', REPORTLAB_IMPORT_ERROR)] if needs_reportlab else []
+    run_module(module, build_report, requirements=requirements, file_attributes_of='dest')
 
 
 if __name__ == '__main__':
