@@ -108,7 +108,9 @@ def expand_sources(src, dest):
     """
     errors, warnings, items = [], [], []
     sources = src if isinstance(src, (list, tuple)) else [src]
-    dest = dest or ''
+    dest = str(dest) if isinstance(dest, int) and not isinstance(dest, bool) else (dest or '')
+    if not isinstance(dest, str):
+        return [], [error_entry('dest must be a path, got %r' % (dest,), field='dest')], warnings
     single = len(sources) == 1 and not isinstance(src, (list, tuple))
     for source in sources:
         if not isinstance(source, str) or not source:
@@ -331,10 +333,11 @@ def update_index(public_top, title, check_mode):
 # ---------------------------------------------------------------------------- the job
 
 def load_site(options):
-    """``(root, base_url)`` from the options, else from the role's site file."""
-    root, base_url = options.get('root'), options.get('base_url')
+    """``(root, base_url, index title)`` from the options, else from the role's site file."""
+    root, base_url, title = options.get('root'), options.get('base_url'), options.get('index_title')
     config = options.get('config') or DEFAULT_CONFIG
-    if not root or base_url is None:
+    site = {}
+    if not root or base_url is None or not title:
         try:
             with open(config, 'r', encoding='utf-8') as handle:
                 site = json.load(handle)
@@ -344,9 +347,10 @@ def load_site(options):
             raise JobError('cannot read the report site file %s: %s' % (config, exc))
         root = root or site.get('root')
         base_url = site.get('base_url', '') if base_url is None else base_url
+    title = title or site.get('index_title') or 'Reports'
     if not root:
         raise JobError('no report site here: set root, or provision the host with storeops.shop.reportsite (%s)' % config)
-    return os.path.abspath(root), (base_url or '').rstrip('/')
+    return os.path.abspath(root), (base_url or '').rstrip('/'), title
 
 
 def read_secret(options):
@@ -374,7 +378,8 @@ def private_uri(rel):
 def _dest_list(dest):
     if dest is None:
         return []
-    return list(dest) if isinstance(dest, (list, tuple)) else [dest]
+    dests = list(dest) if isinstance(dest, (list, tuple)) else [dest]
+    return [str(d) if isinstance(d, int) and not isinstance(d, bool) else d for d in dests]
 
 
 def unpublish(options, tree, check_mode, errors):
@@ -431,7 +436,7 @@ def publish(options, check_mode=False, diff=False):
     """The module's job: see plugins/modules/publish_report.py for the options."""
     phase = options.get('_phase') or 'apply'
     check = check_mode or phase == 'plan'
-    root, base_url = load_site(options)
+    root, base_url, title = load_site(options)
     tree = Tree(root)
     if not os.path.isdir(root):
         raise JobError('the report site root %s is not a folder' % root)
@@ -453,7 +458,7 @@ def publish(options, check_mode=False, diff=False):
 
     index_changed = False
     if options.get('index', True):
-        index_changed = update_index(tree.top(PUBLIC), options.get('index_title') or 'Reports', check)
+        index_changed = update_index(tree.top(PUBLIC), title, check)
         if check and not index_changed:
             index_changed = any(f['visibility'] == PUBLIC and f['state'] != 'unchanged' for f in files) or \
                 any(f.get('moved_from') == PUBLIC for f in files)

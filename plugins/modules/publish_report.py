@@ -122,9 +122,8 @@ options:
     default: true
   index_title:
     description:
-      - The title of the index page.
+      - The title of the index page. Defaults to C(index_title) in O(config), else V(Reports).
     type: str
-    default: Reports
 notes:
   - Files are written with mode C(0644) and folders C(0755), owned by the user the module runs as; nginx reads them.
   - Content-Types are nginx's business, by file extension (see the role); this module does not set them.
@@ -239,7 +238,7 @@ def main():
             config=dict(type='path', default=DEFAULT_CONFIG),
             secret_file=dict(type='path', no_log=False),
             index=dict(type='bool', default=True),
-            index_title=dict(type='str', default='Reports'),
+            index_title=dict(type='str'),
             # set by the action plugin
             _manifest=dict(type='list', elements='dict'),
             _bundle=dict(type='path'),
