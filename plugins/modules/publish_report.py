@@ -15,7 +15,7 @@ description:
     serves with nginx, in one task, and returns the URL of every file.
   - The site has a B(public) tree, served as it is at C(https://<site>/<dest>), and a B(private) tree, served under
     C(/private/<dest>) only through links signed for nginx's C(secure_link) module, which expire after O(expires_in)
-    seconds. A file lives in one tree only: publishing it with the other O(visibility) moves it.
+    seconds. A file lives in one tree only; publishing it with the other O(visibility) moves it.
   - By default O(src) is on the controller (like M(ansible.builtin.copy)). The action plugin hashes the files there
     (SHA-256), asks the site host which of them differ from what the site has, and sends only those, all in one
     archive. Unchanged files are neither sent nor written, so a re-run reports no change and leaves every file
@@ -25,7 +25,7 @@ description:
   - A O(dest) that would leave the tree is refused (C(..), an absolute path, a symbolic link anywhere on the path in the
     tree), as are hidden names; nothing is written outside the tree. Refused files are listed in RV(errors), the good
     ones are published, then the task fails.
-  - Run it on the site host (C(become) for private files: the link secret is readable by root only). The site's root and
+  - Run it on the site host (C(become) for private files, whose link secret is readable by root only). The site's root and
     base URL come from the file the role writes, C(/etc/storeops/reportsite/site.json), unless O(root) and O(base_url)
     are given.
 extends_documentation_fragment:
