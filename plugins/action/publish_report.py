@@ -55,9 +55,8 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         args = dict(self._task.args)
-        for internal in ('_manifest', '_bundle', '_phase', '_errors', '_warnings'):
-            if internal in args:
-                raise AnsibleActionFail('%s is set by the action plugin only' % internal)
+        if '_transfer' in args:
+            raise AnsibleActionFail('_transfer is set by the action plugin only')
         if args.get('state', 'present') == 'absent' or boolean(args.get('remote_src', False), strict=False):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             return result
@@ -74,10 +73,12 @@ class ActionModule(ActionBase):
                 manifest.append({'src': path, 'dest': dest, 'sha256': file_sha256(path), 'size': os.path.getsize(path)})
             except OSError as exc:
                 errors.append({'file': path, 'line': None, 'field': 'src', 'message': 'cannot read: %s' % exc.strerror})
-        module_args = dict(args, _manifest=manifest, _errors=errors, _warnings=warnings)
+        transfer_args = {'manifest': manifest, 'errors': errors, 'warnings': warnings}
+        module_args = dict(args)
         module_args.pop('src', None)
 
-        plan = self._execute_module(module_name=MODULE, module_args=dict(module_args, _phase='plan'), task_vars=task_vars)
+        plan = self._execute_module(module_name=MODULE, task_vars=task_vars,
+                                    module_args=dict(module_args, _transfer=dict(transfer_args, phase='plan')))
         transfer = plan.pop('transfer', None)
         if transfer is None or self._task.check_mode or not plan.get('changed'):
             result.update(plan)
@@ -85,7 +86,7 @@ class ActionModule(ActionBase):
 
         local_dir = tempfile.mkdtemp(prefix='storeops-publish-')
         try:
-            apply_args = dict(module_args, _phase='apply')
+            apply_transfer = dict(transfer_args, phase='apply')
             if transfer:
                 bundle = os.path.join(local_dir, 'bundle.tar')
                 with tarfile.open(bundle, 'w:', format=tarfile.PAX_FORMAT) as tar:
@@ -95,8 +96,9 @@ class ActionModule(ActionBase):
                 remote_bundle = self._connection._shell.join_path(remote_tmp, 'bundle.tar')
                 self._transfer_file(bundle, remote_bundle)
                 self._fixup_perms2((remote_tmp, remote_bundle))
-                apply_args['_bundle'] = remote_bundle
-            result.update(self._execute_module(module_name=MODULE, module_args=apply_args, task_vars=task_vars))
+                apply_transfer['bundle'] = remote_bundle
+            result.update(self._execute_module(module_name=MODULE, task_vars=task_vars,
+                                               module_args=dict(module_args, _transfer=apply_transfer)))
         finally:
             shutil.rmtree(local_dir, ignore_errors=True)
             self._remove_tmp_path(self._connection._shell.tmpdir)

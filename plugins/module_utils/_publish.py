@@ -434,7 +434,8 @@ def _tree_lines(tree):
 
 def publish(options, check_mode=False, diff=False):
     """The module's job: see plugins/modules/publish_report.py for the options."""
-    phase = options.get('_phase') or 'apply'
+    transfer_options = options.get('_transfer') or {}
+    phase = transfer_options.get('phase') or 'apply'
     check = check_mode or phase == 'plan'
     root, base_url, title = load_site(options)
     tree = Tree(root)
@@ -446,8 +447,8 @@ def publish(options, check_mode=False, diff=False):
     expires_in = DEFAULT_EXPIRES_IN if expires_in is None else int(expires_in)
     if expires_in <= 0:
         raise JobError('expires_in must be a positive number of seconds', errors=[error_entry('must be > 0', field='expires_in')])
-    errors = [dict(entry) for entry in options.get('_errors') or []]
-    warnings = list(options.get('_warnings') or [])
+    errors = [dict(entry) for entry in transfer_options.get('errors') or []]
+    warnings = list(transfer_options.get('warnings') or [])
     before = _tree_lines(tree) if diff else None
 
     if state == 'absent':
@@ -517,9 +518,9 @@ def _planned_lines(before, files):
 
 def _items(options, errors, warnings):
     """``[(index, src label, dest, sha256, size, opener)]`` from the action plugin's manifest or ``src`` on this host."""
-    manifest = options.get('_manifest')
+    manifest = (options.get('_transfer') or {}).get('manifest')
     if manifest is not None:
-        bundle = options.get('_bundle')
+        bundle = options['_transfer'].get('bundle')
         state = {'tar': None}
 
         def opener_for(member):

@@ -30,7 +30,7 @@ description:
     are given.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - ansible.builtin.action_common_attributes.flow
   - storeops.shop.attributes.idempotent
   - storeops.shop.attributes.files
   - storeops.shop.job_errors
@@ -55,8 +55,6 @@ attributes:
     details: The signed URLs of private files are made again on every run (they expire); that is not a change.
   safe_file_operations:
     support: full
-  vault:
-    support: none
 options:
   src:
     description:
@@ -120,6 +118,11 @@ options:
       - Regenerate the public tree's C(index.html) when the listing changes.
     type: bool
     default: true
+  _transfer:
+    description:
+      - Internal, set by the action plugin (the controller's list of files with their hashes, the archive it sent, the phase).
+        Do not set it.
+    type: dict
   index_title:
     description:
       - The title of the index page. Defaults to C(index_title) in O(config), else V(Reports).
@@ -216,6 +219,14 @@ base_url:
   returned: always
   type: str
   sample: https://web.example.com:8443
+errors:
+  description:
+    - The refused files in the collection's failure shape (see the notes), such as a O(dest) that leaves the tree or a source
+      that does not exist, with the source in C(file) and V(dest) or V(src) in C(field). Empty on success.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{file: /tmp/reports/cars.pdf, line: null, field: dest, message: "'../x.pdf' leaves the tree (..)"}]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -239,12 +250,7 @@ def main():
             secret_file=dict(type='path', no_log=False),
             index=dict(type='bool', default=True),
             index_title=dict(type='str'),
-            # set by the action plugin
-            _manifest=dict(type='list', elements='dict'),
-            _bundle=dict(type='path'),
-            _phase=dict(type='str', choices=['plan', 'apply']),
-            _errors=dict(type='list', elements='dict'),
-            _warnings=dict(type='list', elements='str'),
+            _transfer=dict(type='dict'),  # set by the action plugin
         ),
         supports_check_mode=True,
     )

@@ -15,7 +15,7 @@ PDF = (b'%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pa
 
 
 def png(width=4, height=3):
-    raw = b''.join(b'\x00' + b'\xc8\x1e\x1e' * width for _ in range(height))
+    raw = b''.join(b'\x00' + b'\xc8\x1e\x1e' * width for dummy in range(height))
 
     def chunk(kind, data):
         return (len(data).to_bytes(4, 'big') + kind + data

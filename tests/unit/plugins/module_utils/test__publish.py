@@ -29,7 +29,7 @@ def options(site, **kwargs):
     base = dict(src=None, dest=None, visibility='public', state='present', expires_in=600, remote_src=True,
                 root=site['root'], base_url='https://web:8443', config=str(site['tmp'] / 'none.json'),
                 secret_file=site['secret'], index=True, index_title=None,
-                _manifest=None, _bundle=None, _phase=None, _errors=None, _warnings=None)
+                _transfer=None)
     base.update(kwargs)
     return base
 
@@ -242,7 +242,7 @@ def test_the_action_plugins_manifest_and_bundle(site):
     data = {'a.csv': b'1,2\n', 'b/c.pdf': b'%PDF'}
     manifest = [{'src': '/ctl/' + rel, 'dest': 'm/' + rel, 'sha256': hashlib.sha256(body).hexdigest(), 'size': len(body)}
                 for rel, body in data.items()]
-    plan, _w = _publish.publish(options(site, remote_src=False, _manifest=manifest, _phase='plan'))
+    plan, _w = _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'phase': 'plan'}))
     assert plan['transfer'] == [0, 1] and os.listdir(site['root']) == []
     bundle = site['tmp'] / 'bundle.tar'
     with tarfile.open(str(bundle), 'w:') as tar:
@@ -250,13 +250,13 @@ def test_the_action_plugins_manifest_and_bundle(site):
             info = tarfile.TarInfo(str(index))
             info.size = len(body)
             tar.addfile(info, io.BytesIO(body))
-    result, _w = _publish.publish(options(site, remote_src=False, _manifest=manifest, _bundle=str(bundle), _phase='apply'))
+    result, _w = _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'bundle': str(bundle), 'phase': 'apply'}))
     assert {f['state'] for f in result['files']} == {'created'}
     assert open(os.path.join(site['root'], 'public', 'm', 'b', 'c.pdf'), 'rb').read() == b'%PDF'
-    assert _publish.publish(options(site, remote_src=False, _manifest=manifest, _phase='plan'))[0]['transfer'] == []
+    assert _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'phase': 'plan'}))[0]['transfer'] == []
 
     manifest[0]['sha256'] = hashlib.sha256(b'other').hexdigest()
-    bad, _w, failed = execute(_publish.publish, options(site, remote_src=False, _manifest=manifest, _bundle=str(bundle)))
+    bad, _w, failed = execute(_publish.publish, options(site, remote_src=False, _transfer={'manifest': manifest, 'bundle': str(bundle)}))
     assert failed and 'content changed' in bad['errors'][0]['message']
     assert open(os.path.join(site['root'], 'public', 'm', 'a.csv'), 'rb').read() == b'1,2\n'
     assert not [n for n in os.listdir(os.path.join(site['root'], 'public', 'm')) if n.startswith('.')]
