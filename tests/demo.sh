@@ -14,10 +14,10 @@ inv=inventories/lab
 host() { python3 -c "import yaml,sys; print(yaml.safe_load(open('$inv/hosts.yml'))['all']['hosts'][sys.argv[1]]['ansible_host'])" "$1"; }
 web=$(host web); mail=$(host mail)
 
-echo "=== 1/4 provision: webserver role on web, mailstack role on mail, healthcheck role on monitor"
+echo "=== 1/4 provision: webserver and reportsite roles on web, mailstack role on mail, healthcheck role on monitor"
 ansible-playbook storeops.shop.site -i "$inv"
 
-echo "=== 2/4 sample data in $work: two supplier deliveries (archives of TIFFs + descriptions, both numbered from 001) in the inbox, reviews, car sales"
+echo "=== 2/4 sample data in $work: two supplier deliveries (archives of TIFFs + descriptions, both numbered from 001) in the inbox, reviews, car sales, a month of daily order exports"
 python tests/demo/make_sample_data.py "$work"
 # The lab's CA files (the self-signed certificates the roles made); the secrets (the API
 # token) come from the lab inventory's Vault file, as they would from a real inventory's.
@@ -42,8 +42,17 @@ VARS
 ansible web -i "$inv" -m ansible.builtin.file -a "path=/var/lib/storeops-catalog/media/sales state=directory mode=0755" >/dev/null
 ansible web -i "$inv" -m ansible.builtin.copy -a "src=$work/car_sales.json dest=/var/lib/storeops-catalog/media/sales/last-month.json mode=0644" >/dev/null
 
+# A month of the store's daily order exports (last month), for the monthly report.
+month=$(python3 -c "import datetime; d = datetime.date.today().replace(day=1) - datetime.timedelta(days=1); print(d.strftime('%Y-%m'))")
+python tests/demo/make_daily_csvs.py "$work/exports/$month" --year "${month%-*}" --month "$((10#${month#*-}))" | tail -n 1
+cat >> "$work/vars.yml" <<VARS
+storeops_monthly_month: "$month"
+storeops_monthly_src: $work/exports/$month
+storeops_monthly_build_dir: $work/reports/build
+VARS
+
 echo "=== 3/4 the store's jobs"
-for job in catalog_update reviews sales_report; do
+for job in catalog_update reviews sales_report monthly_report; do
   ansible-playbook "storeops.shop.$job" -i "$inv" -e @"$work/vars.yml"
 done
 
@@ -53,6 +62,7 @@ ansible-playbook storeops.shop.health -i "$inv" -e storeops_health_fail_on_alert
 
 echo "=== 4/4 a look through a real browser"
 python tests/browser/browser_check.py storefront "https://$web/" --expect Apple --screenshot "$work/storefront.png"
+python tests/browser/browser_check.py reportindex "https://$web:8443/" --expect final_report.html --screenshot "$work/reports-index.png"
 MAIL_PASSWORD=lab-only-Passw0rd python tests/browser/browser_check.py roundcube "https://$mail/" --user user \
   --password-env MAIL_PASSWORD --expect "Sales summary for last month" --screenshot "$work/webmail.png"
 
@@ -62,11 +72,13 @@ cat <<SUMMARY
   store front      https://$web/            (self-signed: CA in $work/catalog-ca.crt)
   catalog API      https://$web/fruits/  https://$web/feedback/   (writes need the token: ansible-vault view inventories/lab/group_vars/all/vault.yml)
   sales service    https://$web/media/sales/last-month.json   (a stand-in for the store's own: sales_report fetches it)
+  report site      https://$web:8443/       (the index of the public reports: each delivery's Processed Update, the monthly report under YYYY/mon/;
+                   the sales summary is private: its expiring link is in the "Sales summary" mail)
   webmail          https://$mail/           user / lab-only-Passw0rd  (the report mails are in the inbox, and any health alerts the monitor host sent)
-  reports          $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
+  reports          $work/reports/build/ (the monthly report)  $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
   deliveries       $work/deliveries/archive/ (processed, date-stamped)  $work/deliveries/rejected/ (refused)
   health           $work/health.txt  (the table of every host; the cron job on monitor mails user@example.com on alerts)
-  screenshots      $work/storefront.png  $work/webmail.png
+  screenshots      $work/storefront.png  $work/webmail.png  $work/reports-index.png
   hosts            $(python3 tests/lab/lab.py status | tr '\n' ';' | sed 's/;$//')
   ssh              ssh -i /var/lib/storeops-lab/ssh/id_ed25519 root@$web
   run again        make demo   (everything is idempotent: changed=0, no duplicate products or mails)

@@ -7,6 +7,7 @@ screenshot, and prints one JSON line with what it saw; it exits non-zero on fail
 
     browser_check.py storefront URL --expect NAME --screenshot FILE
     browser_check.py roundcube URL --user U --password-env VAR --expect SUBJECT --screenshot FILE
+    browser_check.py reportindex URL --expect LINK_TEXT --screenshot FILE
 
 The lab's certificates are self-signed, so certificate errors are ignored here; the
 Molecule verify steps check TLS separately with the role's CA file.
@@ -68,9 +69,22 @@ def roundcube(driver, args):
     return {'title': driver.title, 'messages_listed': len(rows), 'found': args.expect}
 
 
+def reportindex(driver, args):
+    """The report site's generated index: a link whose text holds --expect, and that link opens."""
+    driver.get(args.url)
+    wait = WebDriverWait(driver, TIMEOUT)
+    wait.until(lambda d: args.expect in d.find_element(By.TAG_NAME, 'body').text)
+    links = driver.execute_script(
+        "return Array.from(document.querySelectorAll('table a')).map(a => ({text: a.textContent, href: a.href}));")
+    wanted = [link for link in links if args.expect in link['text']]
+    if not wanted:
+        raise AssertionError('no link in the index shows %r: %r' % (args.expect, links))
+    return {'title': driver.title, 'reports_listed': len(links), 'found': wanted[0]['href']}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('check', choices=('storefront', 'roundcube'))
+    parser.add_argument('check', choices=('storefront', 'roundcube', 'reportindex'))
     parser.add_argument('url')
     parser.add_argument('--expect', required=True, help='text the page must show')
     parser.add_argument('--screenshot', required=True, help='PNG file to write')

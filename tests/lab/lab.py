@@ -402,7 +402,8 @@ def write_inventory(hosts, state):
         lines.append('%s,%s %s' % (addr, name, hostkey))
     write_file(known, '\n'.join(lines) + '\n')
     # Groups by host name: web, web1, web2 -> webservers; the others by their name.
-    groups = {'webservers': r'web\d*', 'mailservers': r'mail\d*', 'monitoring': r'monitor\d*',
+    # The report site lives beside the catalog site on `web` (not on web1, web2 of a scaled-out lab).
+    groups = {'webservers': r'web\d*', 'reportsites': r'web', 'mailservers': r'mail\d*', 'monitoring': r'monitor\d*',
               'databases': r'db\d*', 'loadbalancers': r'lb\d*', 'objectstores': r's3\d*'}
     out = [
         '---',
