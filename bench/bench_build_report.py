@@ -42,16 +42,35 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, '.ansible', 'collections')
 
 MAKES = {
-    'Acura': ['TL', 'MDX', 'RSX', 'Integra'], 'Audi': ['A4', 'A6', 'TT', 'Q7'], 'BMW': ['3 Series', 'X5', 'M3'],
-    'Chevrolet': ['Silverado 2500', 'Express 1500', 'Corvette', 'Impala'], 'Dodge': ['Ram 3500', 'Viper', 'Durango'],
-    'Ford': ['Focus', 'F150', 'Mustang', 'Taurus', 'Explorer'], 'GMC': ['Sierra 1500', 'Yukon'],
-    'Honda': ['Accord', 'Civic', 'Odyssey'], 'Lamborghini': ['Murci\u00e9lago', 'Gallardo'],
-    'Mercedes-Benz': ['SL-Class', 'E-Class', 'CLK-Class'], 'Mercury': ['Sable', 'Grand Marquis'],
-    'Porsche': ['911', 'Cayenne', 'Boxster'], 'Toyota': ['Camry', 'Corolla', 'Land Cruiser', 'Tacoma'],
+    'Acura': ['TL', 'MDX', 'RSX', 'Integra'],
+    'Audi': ['A4', 'A6', 'TT', 'Q7'],
+    'BMW': ['3 Series', 'X5', 'M3'],
+    'Chevrolet': ['Silverado 2500', 'Express 1500', 'Corvette', 'Impala'],
+    'Dodge': ['Ram 3500', 'Viper', 'Durango'],
+    'Ford': ['Focus', 'F150', 'Mustang', 'Taurus', 'Explorer'],
+    'GMC': ['Sierra 1500', 'Yukon'],
+    'Honda': ['Accord', 'Civic', 'Odyssey'],
+    'Lamborghini': ['Murci\u00e9lago', 'Gallardo'],
+    'Mercedes-Benz': ['SL-Class', 'E-Class', 'CLK-Class'],
+    'Mercury': ['Sable', 'Grand Marquis'],
+    'Porsche': ['911', 'Cayenne', 'Boxster'],
+    'Toyota': ['Camry', 'Corolla', 'Land Cruiser', 'Tacoma'],
     'Volkswagen': ['Jetta', 'Passat', 'Golf'],
 }
-RARE = ['Saab 9-5', 'Lotus Elise', 'Maybach 57', 'Isuzu Rodeo', 'Plymouth Voyager', 'Hummer H2', 'Daewoo Lanos',
-        'Suzuki Aerio', 'Pontiac Aztek', 'Oldsmobile Alero', 'Geo Metro', 'Eagle Talon']
+RARE = [
+    'Saab 9-5',
+    'Lotus Elise',
+    'Maybach 57',
+    'Isuzu Rodeo',
+    'Plymouth Voyager',
+    'Hummer H2',
+    'Daewoo Lanos',
+    'Suzuki Aerio',
+    'Pontiac Aztek',
+    'Oldsmobile Alero',
+    'Geo Metro',
+    'Eagle Talon',
+]
 
 COURSE = r'''
 import json, locale, sys, time
@@ -149,17 +168,25 @@ def make_data(count, seed=20261123):
             make = rng.choice(makes)
             model = rng.choice(MAKES[make])
             sales = rng.randint(0, 1500)
-        records.append({'id': number, 'car': {'car_make': make, 'car_model': model, 'car_year': rng.randint(1990, 2012)},
-                        'price': '$%d.%02d' % (rng.randint(2000, 90000), rng.randint(0, 99)), 'total_sales': sales})
+        records.append(
+            {
+                'id': number,
+                'car': {'car_make': make, 'car_model': model, 'car_year': rng.randint(1990, 2012)},
+                'price': '$%d.%02d' % (rng.randint(2000, 90000), rng.randint(0, 99)),
+                'total_sales': sales,
+            }
+        )
     return records
 
 
 def run(code, src, dest):
     env = dict(os.environ, PYTHONPATH=COLLECTIONS + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    out = subprocess.run([sys.executable, '-c', code + FOOTER, src, dest], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, '-c', code + FOOTER, src, dest], env=env, check=True, capture_output=True, text=True
+    ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     from pypdf import PdfReader
+
     result['pages'] = len(PdfReader(dest).pages)
     result['size_kb'] = os.path.getsize(dest) / 1024.0
     return result
@@ -193,24 +220,48 @@ def bench(args, work):
         for name, code in (('course', COURSE), ('ours', OURS)):
             dest = os.path.join(work, '%s.pdf' % name)
             if os.path.exists(dest):
-                os.unlink(dest)    # both build from scratch every round
+                os.unlink(dest)  # both build from scratch every round
             result = run(code, src, dest)
-            print('  round %d %-6s %6.2f s (cpu %5.2f s)  peak %5.0f MB'
-                  % (round_number + 1, name, result['seconds'], result['cpu'], result['peak_mb']))
+            print(
+                '  round %d %-6s %6.2f s (cpu %5.2f s)  peak %5.0f MB'
+                % (round_number + 1, name, result['seconds'], result['cpu'], result['peak_mb'])
+            )
             if name not in best or result['seconds'] < best[name]['seconds']:
                 best[name] = result
 
     course, ours = best['course'], best['ours']
     print()
-    print('%-46s %8s %8s %9s %6s %9s' % ('sales summary, %d cars (best of %d)' % (args.cars, args.rounds),
-                                         'time', 'cpu', 'peak RSS', 'pages', 'PDF'))
+    print(
+        '%-46s %8s %8s %9s %6s %9s'
+        % ('sales summary, %d cars (best of %d)' % (args.cars, args.rounds), 'time', 'cpu', 'peak RSS', 'pages', 'PDF')
+    )
     row = '%-46s %7.2fs %7.2fs %6.0f MB %6d %6.0f KB'
-    print(row % ('course: cars.py + reports.py (table only)', course['seconds'], course['cpu'], course['peak_mb'],
-                 course['pages'], course['size_kb']))
-    print(row % ('ours: _report.generate (+ pie, bar chart)', ours['seconds'], ours['cpu'], ours['peak_mb'],
-                 ours['pages'], ours['size_kb']))
-    print('ratio course/ours: %.1fx faster (wall), %.1fx less cpu'
-          % (course['seconds'] / ours['seconds'], course['cpu'] / ours['cpu']))
+    print(
+        row
+        % (
+            'course: cars.py + reports.py (table only)',
+            course['seconds'],
+            course['cpu'],
+            course['peak_mb'],
+            course['pages'],
+            course['size_kb'],
+        )
+    )
+    print(
+        row
+        % (
+            'ours: _report.generate (+ pie, bar chart)',
+            ours['seconds'],
+            ours['cpu'],
+            ours['peak_mb'],
+            ours['pages'],
+            ours['size_kb'],
+        )
+    )
+    print(
+        'ratio course/ours: %.1fx faster (wall), %.1fx less cpu'
+        % (course['seconds'] / ours['seconds'], course['cpu'] / ours['cpu'])
+    )
     print('load average during the run: %.1f (on %d cores)' % (os.getloadavg()[0], os.cpu_count()))
     verdict = ['met' if ok else 'MISSED' for ok in (ours['seconds'] < 5, ours['cpu'] < 5, ours['peak_mb'] < 300)]
     print('targets (issue 7, for 10,000 cars): < 5 s -> %s wall, %s cpu; < 300 MB -> %s' % tuple(verdict))
@@ -220,14 +271,22 @@ def bench(args, work):
 
     if not args.no_ansible:
         dest = os.path.join(work, 'module.pdf')
-        command = [os.path.join(ROOT, '.venv', 'bin', 'ansible'), 'localhost', '-m', 'storeops.shop.build_report',
-                   '-a', 'kind=sales_summary src=%s dest=%s date=2026-11-23' % (src, dest)]
+        command = [
+            os.path.join(ROOT, '.venv', 'bin', 'ansible'),
+            'localhost',
+            '-m',
+            'storeops.shop.build_report',
+            '-a',
+            'kind=sales_summary src=%s dest=%s date=2026-11-23' % (src, dest),
+        ]
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
         for label in ('first run', 'second run (unchanged)'):
             start = time.perf_counter()
             out = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
-            print('ansible localhost -m storeops.shop.build_report, %-22s %5.2f s  %s'
-                  % (label + ':', time.perf_counter() - start, out.split('=>')[0].strip()))
+            print(
+                'ansible localhost -m storeops.shop.build_report, %-22s %5.2f s  %s'
+                % (label + ':', time.perf_counter() - start, out.split('=>')[0].strip())
+            )
 
 
 if __name__ == '__main__':

@@ -62,8 +62,9 @@ CEILING_URL = '/media/bench-ceiling'
 
 def lab_read(path: str) -> str:
     """A file of the lab host ``web`` (lab.py exec); the caller decides whether to print it."""
-    result = subprocess.run([sys.executable, LAB, 'exec', 'web', '--', 'cat', path],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, LAB, 'exec', 'web', '--', 'cat', path], capture_output=True, text=True, timeout=60, check=False
+    )
     if result.returncode != 0 or not result.stdout.strip():
         sys.exit('could not read %s on the lab host web (lab.py exec): %s' % (path, result.stderr.strip()[:300]))
     return result.stdout
@@ -72,13 +73,24 @@ def lab_read(path: str) -> str:
 def ensure_deployed() -> None:
     """Provision the lab host ``web`` with ``storeops.shop.site`` unless the site is there
     already (its certificate exists), so ``make bench`` works on a fresh lab."""
-    probe = subprocess.run([sys.executable, LAB, 'exec', 'web', '--', 'test', '-s', CA_FILE],
-                           capture_output=True, text=True, timeout=60, check=False)
+    probe = subprocess.run(
+        [sys.executable, LAB, 'exec', 'web', '--', 'test', '-s', CA_FILE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if probe.returncode == 0:
         return
     print('the lab host web has no catalog site yet: provisioning it with storeops.shop.site (1-2 min)', flush=True)
-    command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'site.yml'),
-               '-i', INVENTORY, '--limit', 'web']
+    command = [
+        os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'),
+        os.path.join(ROOT, 'playbooks', 'site.yml'),
+        '-i',
+        INVENTORY,
+        '--limit',
+        'web',
+    ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     except subprocess.TimeoutExpired:
@@ -98,8 +110,9 @@ def default_url() -> str:
 
 def lab_run(argv, data=None) -> None:
     """Run a command on the lab host ``web`` as root (lab.py exec), ``data`` on its stdin."""
-    result = subprocess.run([sys.executable, LAB, 'exec', 'web', '--'] + argv, input=data, capture_output=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, LAB, 'exec', 'web', '--'] + argv, input=data, capture_output=True, timeout=60, check=False
+    )
     if result.returncode != 0:
         sys.exit('%s on the lab host web failed: %s' % (' '.join(argv), result.stderr.decode(errors='replace')[:300]))
 
@@ -109,6 +122,7 @@ def lab_run(argv, data=None) -> None:
 
 def small_jpeg() -> bytes:
     from PIL import Image  # only needed when no product image is served yet
+
     out = io.BytesIO()
     Image.new('RGB', (64, 64), (230, 120, 40)).save(out, 'JPEG', quality=80)
     return out.getvalue()
@@ -129,8 +143,9 @@ def pick_image(session: requests.Session, base: str, products: list, auth: dict)
         if session.head('%s/media/images/%s' % (base, name), timeout=10).status_code == 200:
             return name
     if session.head('%s/media/images/%s' % (base, BENCH_IMAGE), timeout=10).status_code != 200:
-        response = session.post(base + '/upload/', files={'file': (BENCH_IMAGE, small_jpeg(), 'image/jpeg')},
-                                headers=auth, timeout=30)
+        response = session.post(
+            base + '/upload/', files={'file': (BENCH_IMAGE, small_jpeg(), 'image/jpeg')}, headers=auth, timeout=30
+        )
         if response.status_code not in (200, 201):
             sys.exit('POST /upload/ answered %d: %s' % (response.status_code, response.text[:300]))
         print('uploaded /media/images/%s (%s)' % (BENCH_IMAGE, response.json().get('result')), flush=True)
@@ -157,9 +172,17 @@ def ensure_products(session: requests.Session, base: str, token: str, wanted: in
         name = '%s %04d' % (PREFIX, i)
         if name in names:
             continue
-        response = session.post(base + '/fruits/', headers=auth, timeout=30, json={
-            'name': name, 'weight': 100 + i % 400, 'image_name': image,
-            'description': '%s, made by bench/bench_catalog_site.py to give the store 1,000 products.' % name})
+        response = session.post(
+            base + '/fruits/',
+            headers=auth,
+            timeout=30,
+            json={
+                'name': name,
+                'weight': 100 + i % 400,
+                'image_name': image,
+                'description': '%s, made by bench/bench_catalog_site.py to give the store 1,000 products.' % name,
+            },
+        )
         if response.status_code == 201:
             created += 1
             count += 1
@@ -201,8 +224,12 @@ def write_visible_everywhere(session: requests.Session, base: str, token: str, r
     stale = 0
     try:
         for dummy in range(reads):
-            listed = requests.get(base + '/fruits/', headers={'Accept': 'application/json', 'Connection': 'close'},
-                                  verify=session.verify, timeout=30).json()
+            listed = requests.get(
+                base + '/fruits/',
+                headers={'Accept': 'application/json', 'Connection': 'close'},
+                verify=session.verify,
+                timeout=30,
+            ).json()
             if next(p['weight'] for p in listed if p['id'] == target['id']) != new_weight:
                 stale += 1
     finally:
@@ -252,8 +279,10 @@ def main(argv=None) -> int:
 
 def run(args, base: str, ca_path: str, lab: bool) -> int:
     before = wrk.loadavg()
-    print('site %s (CA %s), %d cores here, load average before: %s'
-          % (base, ca_path, os.cpu_count() or 0, before), flush=True)
+    print(
+        'site %s (CA %s), %d cores here, load average before: %s' % (base, ca_path, os.cpu_count() or 0, before),
+        flush=True,
+    )
     with requests.Session() as session:
         # trust_env off: REQUESTS_CA_BUNDLE would override session.verify, and no proxy from
         # the environment may carry the traffic (wrk talks to the host directly too).
@@ -291,11 +320,24 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
             sys.exit('GET /fruits/ with If-None-Match answered %d, not 304' % not_modified.status_code)
         if home_gz.headers.get('Content-Encoding') != 'gzip':
             sys.exit('GET / with Accept-Encoding: gzip was not compressed')
-        print('catalog: %d products, /fruits/ %s bytes of JSON (ETag %s), / %s bytes of HTML (%s gzipped); '
-              'naive body identical' % (count, format(len(fast.content), ','), etag, format(len(home.content), ','),
-                                        format(len(home_gz_bytes), ',')), flush=True)
+        print(
+            'catalog: %d products, /fruits/ %s bytes of JSON (ETag %s), / %s bytes of HTML (%s gzipped); '
+            'naive body identical'
+            % (
+                count,
+                format(len(fast.content), ','),
+                etag,
+                format(len(home.content), ','),
+                format(len(home_gz_bytes), ','),
+            ),
+            flush=True,
+        )
 
-        l_fruits, l_home, l_home_gz = 'GET /fruits/ (fast path, JSON)', 'GET / (store front)', 'GET / Accept-Encoding: gzip'
+        l_fruits, l_home, l_home_gz = (
+            'GET /fruits/ (fast path, JSON)',
+            'GET / (store front)',
+            'GET / Accept-Encoding: gzip',
+        )
         endpoints = {
             l_fruits: ('/fruits/', {'Accept': 'application/json'}),
             l_home: ('/', {}),
@@ -308,12 +350,20 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
             copies = {'fruits.json': fast.content, 'storefront.html': home.content, 'storefront.html.gz': home_gz_bytes}
             place_ceiling(copies)
             for name, body in copies.items():
-                copy = session.get('%s%s/%s' % (base, CEILING_URL, name), headers={'Accept-Encoding': 'identity'},
-                                   timeout=30, stream=True)
+                copy = session.get(
+                    '%s%s/%s' % (base, CEILING_URL, name),
+                    headers={'Accept-Encoding': 'identity'},
+                    timeout=30,
+                    stream=True,
+                )
                 if copy.status_code != 200 or copy.raw.read(decode_content=False) != body:
                     sys.exit('the static copy %s%s/%s is not the same bytes' % (base, CEILING_URL, name))
             ceilings = {
-                l_fruits: ('ceiling: static copy of /fruits/', CEILING_URL + '/fruits.json', {'Accept': 'application/json'}),
+                l_fruits: (
+                    'ceiling: static copy of /fruits/',
+                    CEILING_URL + '/fruits.json',
+                    {'Accept': 'application/json'},
+                ),
                 l_home: ('ceiling: static copy of /', CEILING_URL + '/storefront.html', {}),
                 l_home_gz: ('ceiling: static copy of / gzipped', CEILING_URL + '/storefront.html.gz', {}),
             }
@@ -325,8 +375,9 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
                 runs.append((label, path, headers))
                 if label in ceilings:
                     runs.append(ceilings[label])
-        runs.append(('GET /fruits/ If-None-Match (304)', '/fruits/',
-                     {'Accept': 'application/json', 'If-None-Match': etag}))
+        runs.append(
+            ('GET /fruits/ If-None-Match (304)', '/fruits/', {'Accept': 'application/json', 'If-None-Match': etag})
+        )
         # the slow one last: requests it leaves queued must not spill into the others
         naive_label = 'GET /fruits/?format=json (naive: DRF)'
         runs.append((naive_label, '/fruits/?format=json', {'Accept': 'application/json'}))
@@ -334,7 +385,9 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
         try:
             for label, path, headers in runs:
                 drain(base + '/healthz', session=session)
-                session.get(base + path, headers=dict(headers, **{'Accept-Encoding': 'identity'}), timeout=30)  # warm-up
+                session.get(
+                    base + path, headers=dict(headers, **{'Accept-Encoding': 'identity'}), timeout=30
+                )  # warm-up
                 print('  %s  %s ...' % (wrk.describe(args.duration), label), flush=True)
                 results.setdefault(label, []).append(wrk.run(base + path, args.duration, headers))
             drain(base + '/healthz', session=session)
@@ -348,36 +401,67 @@ def run(args, base: str, ca_path: str, lab: bool) -> int:
     after = wrk.loadavg()
     ratios = {}
     for label, (ceiling_label, dummy, dummy) in ceilings.items():
-        ratios[label] = [ours['rps'] / max(top['rps'], 0.01) for ours, top in zip(results[label], results[ceiling_label])]
+        ratios[label] = [
+            ours['rps'] / max(top['rps'], 0.01) for ours, top in zip(results[label], results[ceiling_label])
+        ]
     print()
-    print('%-42s %5s %9s %8s %12s %9s %7s %9s'
-          % ('endpoint', 'round', 'req/s', 'p99 ms', 'non-2xx/3xx', 'requests', 'MiB/s', 'x ceiling'))
+    print(
+        '%-42s %5s %9s %8s %12s %9s %7s %9s'
+        % ('endpoint', 'round', 'req/s', 'p99 ms', 'non-2xx/3xx', 'requests', 'MiB/s', 'x ceiling')
+    )
     for label, rows in results.items():
         for number, row in enumerate(rows):
             note = '  socket errors: %s' % row['socket_errors'] if row['socket_errors'] else ''
             ratio = '%.2fx' % ratios[label][number] if label in ratios else ''
-            values = (label, number + 1, row['rps'], row['p99_ms'], row['bad'], row['requests'], row['mb_s'], ratio, note)
+            values = (
+                label,
+                number + 1,
+                row['rps'],
+                row['p99_ms'],
+                row['bad'],
+                row['requests'],
+                row['mb_s'],
+                ratio,
+                note,
+            )
             print('%-42s %5d %9.1f %8.2f %12d %9d %7.1f %9s%s' % values)
     fast_row, naive_row = best(results[l_fruits]), results[naive_label][0]
     print()
-    print('ratio GET /fruits/ fast path / naive DRF serializer: %.1fx req/s, p99 %.1fx lower'
-          % (fast_row['rps'] / max(naive_row['rps'], 0.01), naive_row['p99_ms'] / max(fast_row['p99_ms'], 0.001)))
+    print(
+        'ratio GET /fruits/ fast path / naive DRF serializer: %.1fx req/s, p99 %.1fx lower'
+        % (fast_row['rps'] / max(naive_row['rps'], 0.01), naive_row['p99_ms'] / max(fast_row['p99_ms'], 0.001))
+    )
     for label, values in ratios.items():
-        print('ratio %-36s / its ceiling (nginx, static file, same round): median %.2fx of %s%s'
-              % (label, statistics.median(values), ' '.join('%.2f' % v for v in values),
-                 ' (target >= %.1fx)' % TARGET_CEILING_RATIO if label in (l_fruits, l_home) else ''))
+        print(
+            'ratio %-36s / its ceiling (nginx, static file, same round): median %.2fx of %s%s'
+            % (
+                label,
+                statistics.median(values),
+                ' '.join('%.2f' % v for v in values),
+                ' (target >= %.1fx)' % TARGET_CEILING_RATIO if label in (l_fruits, l_home) else '',
+            )
+        )
     print('a write visible at once on every worker: %s' % visible)
-    print('load average before: %s  after: %s (1/5/15 min; %d cores shared by wrk, nginx, gunicorn'
-          ' and other sessions)' % (before, after, os.cpu_count() or 0))
+    print(
+        'load average before: %s  after: %s (1/5/15 min; %d cores shared by wrk, nginx, gunicorn'
+        ' and other sessions)' % (before, after, os.cpu_count() or 0)
+    )
     missed = []
     for label in (l_fruits, l_home):
         row = best(results[label])
         ok = row['rps'] >= TARGET_RPS and row['p99_ms'] < TARGET_P99_MS and row['bad'] == 0
         if label in ratios:
             ok = ok and statistics.median(ratios[label]) >= TARGET_CEILING_RATIO
-        print('target >= %.0f req/s, p99 < %.0f ms%s: %-32s %s'
-              % (TARGET_RPS, TARGET_P99_MS, ', >= %.1fx ceiling' % TARGET_CEILING_RATIO if ratios else '', label,
-                 'met' if ok else 'MISSED'))
+        print(
+            'target >= %.0f req/s, p99 < %.0f ms%s: %-32s %s'
+            % (
+                TARGET_RPS,
+                TARGET_P99_MS,
+                ', >= %.1fx ceiling' % TARGET_CEILING_RATIO if ratios else '',
+                label,
+                'met' if ok else 'MISSED',
+            )
+        )
         if not ok:
             missed.append(label)
     if missed and args.check:

@@ -83,11 +83,18 @@ def main(argv=None):
         sys.exit('wrk is not installed (apt-get install wrk)')
 
     data_dir = tempfile.mkdtemp(prefix='catalog-bench-')
-    site = CatalogSite(data_dir, workers=args.workers, settings_module='catalog_bench_settings', pythonpath=[HERE],
-                       settings={'CATALOG_ALLOWED_HOSTS': '127.0.0.1', 'CATALOG_SERVE_FILES': 'false'},
-                       gunicorn_args=['--log-level', 'warning'])
+    site = CatalogSite(
+        data_dir,
+        workers=args.workers,
+        settings_module='catalog_bench_settings',
+        pythonpath=[HERE],
+        settings={'CATALOG_ALLOWED_HOSTS': '127.0.0.1', 'CATALOG_SERVE_FILES': 'false'},
+        gunicorn_args=['--log-level', 'warning'],
+    )
     before = wrk.loadavg()
-    print('seeding %d products, %d reviews into %s/db.sqlite3 ...' % (args.products, args.reviews, data_dir), flush=True)
+    print(
+        'seeding %d products, %d reviews into %s/db.sqlite3 ...' % (args.products, args.reviews, data_dir), flush=True
+    )
     results = {}
     try:
         site.prepare()
@@ -124,8 +131,10 @@ def main(argv=None):
         print('gunicorn stopped', flush=True)
 
     print()
-    print('catalog: %d products (%s bytes of JSON, %s bytes of HTML), %d gunicorn sync workers, SQLite, no nginx'
-          % (args.products, format(sizes['/fruits/'], ','), format(sizes['/'], ','), args.workers))
+    print(
+        'catalog: %d products (%s bytes of JSON, %s bytes of HTML), %d gunicorn sync workers, SQLite, no nginx'
+        % (args.products, format(sizes['/fruits/'], ','), format(sizes['/'], ','), args.workers)
+    )
     print('%-54s %9s %8s %12s' % ('endpoint', 'req/s', 'p99 ms', 'non-2xx/3xx'))
     for label, row in results.items():
         note = '  socket errors: %s' % row['socket_errors'] if row['socket_errors'] else ''
@@ -135,14 +144,19 @@ def main(argv=None):
     print()
     print('ratio GET /fruits/ ours / naive DRF serializer: %.1fx' % (ours_fruits['rps'] / naive_fruits['rps']))
     print('ratio GET /        ours / naive template:       %.1fx' % (ours_home['rps'] / naive_home['rps']))
-    print('load average before: %s  after: %s (1/5/15 min; %d cores shared by wrk and gunicorn)'
-          % (before, wrk.loadavg(), os.cpu_count() or 0))
+    print(
+        'load average before: %s  after: %s (1/5/15 min; %d cores shared by wrk and gunicorn)'
+        % (before, wrk.loadavg(), os.cpu_count() or 0)
+    )
 
     failed = []
     for label in (runs[0][0], runs[1][0]):
         row = results[label]
         ok = row['rps'] >= TARGET_RPS and row['p99_ms'] < TARGET_P99_MS and row['bad'] == 0
-        print('target >= %.0f req/s, p99 < %.0f ms: %s: %s' % (TARGET_RPS, TARGET_P99_MS, label, 'met' if ok else 'MISSED'))
+        print(
+            'target >= %.0f req/s, p99 < %.0f ms: %s: %s'
+            % (TARGET_RPS, TARGET_P99_MS, label, 'met' if ok else 'MISSED')
+        )
         if not ok:
             failed.append(label)
     return 1 if (failed and args.check) else 0

@@ -57,6 +57,7 @@ from ansible_collections.storeops.shop.tests.support.catalog_site import Catalog
 def make_jpegs(count, seed=7):
     """``count`` different 600x400 JPEG files, like convert_images' output of supplier photos."""
     from PIL import Image, ImageDraw, ImageFilter
+
     rnd = random.Random(seed)
     base = Image.effect_noise((600, 400), 40).filter(ImageFilter.GaussianBlur(3)).convert('RGB')
     images = []
@@ -65,8 +66,10 @@ def make_jpegs(count, seed=7):
         draw = ImageDraw.Draw(img)
         for dummy in range(6):
             x, y = rnd.randrange(560), rnd.randrange(360)
-            draw.ellipse((x, y, x + rnd.randrange(20, 200), y + rnd.randrange(20, 200)),
-                         fill=tuple(rnd.randrange(256) for dummy in range(3)))
+            draw.ellipse(
+                (x, y, x + rnd.randrange(20, 200), y + rnd.randrange(20, 200)),
+                fill=tuple(rnd.randrange(256) for dummy in range(3)),
+            )
         draw.text((10, 10), 'fruit %d' % number, fill=(255, 255, 255))
         buffer = io.BytesIO()
         img.save(buffer, 'JPEG', quality=85)
@@ -90,8 +93,15 @@ def write_set(folder, prefix, name_prefix, jpegs):
             handle.write('%s\n%d lbs\n%s\n' % (name, weight, text))
         with open(os.path.join(images, stem + '.jpeg'), 'wb') as handle:
             handle.write(data)
-        items.append({'name': name, 'weight': weight, 'description': text, 'image_name': stem + '.jpeg',
-                      'image_path': os.path.join(images, stem + '.jpeg')})
+        items.append(
+            {
+                'name': name,
+                'weight': weight,
+                'description': text,
+                'image_name': stem + '.jpeg',
+                'image_path': os.path.join(images, stem + '.jpeg'),
+            }
+        )
     return descriptions, images, items
 
 
@@ -116,8 +126,13 @@ def naive_way(url, token, ca_path, items):
     started = time.perf_counter()
     for item in items:
         with open(item['image_path'], 'rb') as handle:
-            response = requests.post(url + '/upload/', files={'file': (item['image_name'], handle, 'image/jpeg')},
-                                     headers=headers, verify=verify, timeout=30)
+            response = requests.post(
+                url + '/upload/',
+                files={'file': (item['image_name'], handle, 'image/jpeg')},
+                headers=headers,
+                verify=verify,
+                timeout=30,
+            )
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         record = dict((key, item[key]) for key in ('name', 'weight', 'description', 'image_name'))
         response = requests.post(url + '/fruits/', json=record, headers=headers, verify=verify, timeout=30)
@@ -187,12 +202,22 @@ def ansible_playbook(workdir, name, text, extra):
     vars_file = os.path.join(workdir, name + '.vars.json')
     with open(vars_file, 'w') as handle:
         json.dump(extra, handle)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.ansible', 'collections'), ANSIBLE_NOCOLOR='1')
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.ansible', 'collections'),
+        ANSIBLE_NOCOLOR='1',
+    )
     started = time.perf_counter()
-    process = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-                              '-e', '@' + vars_file, path], cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=3600, check=False)
+    process = subprocess.run(
+        [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-e', '@' + vars_file, path],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit('%s failed:\n%s%s' % (name, process.stdout[-3000:], process.stderr[-3000:]))
@@ -205,12 +230,20 @@ def ansible_playbook(workdir, name, text, extra):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--url', help='catalog site to use (default: start one on 127.0.0.1)')
-    parser.add_argument('--token', default=os.environ.get('STOREOPS_CATALOG_TOKEN'),
-                        help='API token for --url (default: $STOREOPS_CATALOG_TOKEN)')
+    parser.add_argument(
+        '--token',
+        default=os.environ.get('STOREOPS_CATALOG_TOKEN'),
+        help='API token for --url (default: $STOREOPS_CATALOG_TOKEN)',
+    )
     parser.add_argument('--ca-path', help='CA certificate (PEM) for an https --url')
     parser.add_argument('--count', type=int, default=1000, help='products + images per phase (default 1000)')
-    parser.add_argument('--uri-loop', type=int, default=0, metavar='N',
-                        help='also run ansible-playbook: the module vs an ansible.builtin.uri loop over N items')
+    parser.add_argument(
+        '--uri-loop',
+        type=int,
+        default=0,
+        metavar='N',
+        help='also run ansible-playbook: the module vs an ansible.builtin.uri loop over N items',
+    )
     parser.add_argument('--workdir', help='keep the generated files here (default: a temporary folder)')
     args = parser.parse_args()
     if args.url and not args.token:
@@ -225,9 +258,13 @@ def main():
         if args.url:
             url, token, where = args.url.rstrip('/'), args.token, args.url
         else:
-            site = CatalogSite(os.path.join(workdir, 'site'), workers=2, username='bench',
-                               settings={'CATALOG_ALLOWED_HOSTS': '127.0.0.1'},
-                               gunicorn_args=['--graceful-timeout', '5'])
+            site = CatalogSite(
+                os.path.join(workdir, 'site'),
+                workers=2,
+                username='bench',
+                settings={'CATALOG_ALLOWED_HOSTS': '127.0.0.1'},
+                gunicorn_args=['--graceful-timeout', '5'],
+            )
             site.prepare()
             site.start()
             url, token = site.url, site.token
@@ -238,53 +275,74 @@ def main():
         started = time.perf_counter()
         jpegs = make_jpegs(count)
         average = sum(len(data) for data in jpegs) / len(jpegs) / 1024
-        print('catalog_upload benchmark: %d products + %d images (600x400 JPEG, %.0f KiB average) per phase -> %s'
-              % (count, count, average, where))
+        print(
+            'catalog_upload benchmark: %d products + %d images (600x400 JPEG, %.0f KiB average) per phase -> %s'
+            % (count, count, average, where)
+        )
         print('  (test data made in %.1f s)' % (time.perf_counter() - started))
 
-        d_mod, i_mod, dummy = write_set(os.path.join(workdir, 'module'), 'm%s' % run_id, 'Module fruit %s' % run_id,
-                                        jpegs)
+        d_mod, i_mod, dummy = write_set(
+            os.path.join(workdir, 'module'), 'm%s' % run_id, 'Module fruit %s' % run_id, jpegs
+        )
         t1, result, sent1 = module_way(url, token, args.ca_path, d_mod, i_mod)
         assert result['counts']['created'] == count, result['msg']
-        print('module code path, 1st run (all new):         %7.2f s  %6.0f products/s  %5d requests'
-              % (t1, count / t1, sent1))
+        print(
+            'module code path, 1st run (all new):         %7.2f s  %6.0f products/s  %5d requests'
+            % (t1, count / t1, sent1)
+        )
         t2, result, sent2 = module_way(url, token, args.ca_path, d_mod, i_mod)
         assert result['changed'] is False and result['counts']['unchanged'] == count, result['msg']
-        print('module code path, 2nd run (nothing new):     %7.2f s  %6.0f products/s  %5d requests   '
-              '1st/2nd = %.1fx' % (t2, count / t2, sent2, t1 / t2))
+        print(
+            'module code path, 2nd run (nothing new):     %7.2f s  %6.0f products/s  %5d requests   '
+            '1st/2nd = %.1fx' % (t2, count / t2, sent2, t1 / t2)
+        )
 
-        dummy, dummy, naive_items = write_set(os.path.join(workdir, 'naive'), 'n%s' % run_id,
-                                              'Naive fruit %s' % run_id, jpegs)
+        dummy, dummy, naive_items = write_set(
+            os.path.join(workdir, 'naive'), 'n%s' % run_id, 'Naive fruit %s' % run_id, jpegs
+        )
         n1, statuses1 = naive_way(url, token, args.ca_path, naive_items)
-        print('naive loop, 1st run (requests.post per request, no session, no check):  %7.2f s  statuses %s   '
-              'naive/module = %.2fx' % (n1, statuses1, n1 / t1))
+        print(
+            'naive loop, 1st run (requests.post per request, no session, no check):  %7.2f s  statuses %s   '
+            'naive/module = %.2fx' % (n1, statuses1, n1 / t1)
+        )
         n2, statuses2 = naive_way(url, token, args.ca_path, naive_items)
-        print('naive loop, 2nd run (same items again):      %7.2f s  statuses %s   naive 2nd/module 2nd = %.1fx'
-              % (n2, statuses2, n2 / t2))
-        print('  (the naive 2nd run sends every image again and gets %d x 409 "already exists" for the products;'
-              ' on a site without unique names it would have made %d duplicates)' % (statuses2.get(409, 0), count))
+        print(
+            'naive loop, 2nd run (same items again):      %7.2f s  statuses %s   naive 2nd/module 2nd = %.1fx'
+            % (n2, statuses2, n2 / t2)
+        )
+        print(
+            '  (the naive 2nd run sends every image again and gets %d x 409 "already exists" for the products;'
+            ' on a site without unique names it would have made %d duplicates)' % (statuses2.get(409, 0), count)
+        )
 
         if args.uri_loop:
             extra = {'url': url, 'token': token}
             if args.ca_path:
                 extra['ca_path'] = os.path.abspath(args.ca_path)
-            d_one, i_one, dummy = write_set(os.path.join(workdir, 'playbook'), 'a%s' % run_id,
-                                            'Playbook fruit %s' % run_id, jpegs)
-            tm = ansible_playbook(workdir, 'module.yml', MODULE_PLAYBOOK,
-                                  dict(extra, descriptions=d_one, images=i_one))
+            d_one, i_one, dummy = write_set(
+                os.path.join(workdir, 'playbook'), 'a%s' % run_id, 'Playbook fruit %s' % run_id, jpegs
+            )
+            tm = ansible_playbook(workdir, 'module.yml', MODULE_PLAYBOOK, dict(extra, descriptions=d_one, images=i_one))
             print('ansible-playbook, one catalog_upload task over %d new items:  %7.2f s' % (count, tm))
-            dummy, dummy, uri_items = write_set(os.path.join(workdir, 'uri'), 'u%s' % run_id, 'Uri fruit %s' % run_id,
-                                                jpegs[:args.uri_loop])
-            uri_items = [dict((k, item[k]) for k in ('name', 'weight', 'description', 'image_name', 'image_path'))
-                         for item in uri_items]
+            dummy, dummy, uri_items = write_set(
+                os.path.join(workdir, 'uri'), 'u%s' % run_id, 'Uri fruit %s' % run_id, jpegs[: args.uri_loop]
+            )
+            uri_items = [
+                dict((k, item[k]) for k in ('name', 'weight', 'description', 'image_name', 'image_path'))
+                for item in uri_items
+            ]
             t0 = ansible_playbook(workdir, 'uri0.yml', URI_PLAYBOOK, dict(extra, items=[]))
             tu = ansible_playbook(workdir, 'uri.yml', URI_PLAYBOOK, dict(extra, items=uri_items))
             per_item = max(tu - t0, 0.0) / args.uri_loop
             extrapolated = t0 + per_item * count
-            print('ansible-playbook, uri loop (upload + POST) over %d items: %.2f s (empty loop %.2f s) -> %.3f s per '
-                  'item' % (args.uri_loop, tu, t0, per_item))
-            print('  extrapolated to %d items: %.0f s   uri loop / one module call = %.1fx'
-                  % (count, extrapolated, extrapolated / tm))
+            print(
+                'ansible-playbook, uri loop (upload + POST) over %d items: %.2f s (empty loop %.2f s) -> %.3f s per '
+                'item' % (args.uri_loop, tu, t0, per_item)
+            )
+            print(
+                '  extrapolated to %d items: %.0f s   uri loop / one module call = %.1fx'
+                % (count, extrapolated, extrapolated / tm)
+            )
     finally:
         if site is not None:
             site.stop()

@@ -68,9 +68,11 @@ for f in files:
 
 # --- test data -------------------------------------------------------------------------
 
+
 def photo(size, seed):
     """A photo-like RGB image: smooth colour fields, mid-scale texture, grain and sharp shapes."""
     from PIL import Image, ImageChops, ImageDraw
+
     rnd = random.Random(seed)
     random.seed(seed)  # effect_noise uses the C library's generator; the content only needs to vary
     width, height = size
@@ -96,18 +98,27 @@ def photo(size, seed):
 def cutout_mask(size, seed):
     """Product cut-out: an opaque blob with a feathered edge on a transparent background."""
     from PIL import Image, ImageDraw, ImageFilter
+
     rnd = random.Random(seed)
     width, height = size
     mask = Image.new('L', size, 0)
     draw = ImageDraw.Draw(mask)
-    draw.ellipse((rnd.randrange(width // 10, width // 4), rnd.randrange(height // 10, height // 4),
-                  width - rnd.randrange(width // 10, width // 4), height - rnd.randrange(height // 10, height // 4)), fill=255)
+    draw.ellipse(
+        (
+            rnd.randrange(width // 10, width // 4),
+            rnd.randrange(height // 10, height // 4),
+            width - rnd.randrange(width // 10, width // 4),
+            height - rnd.randrange(height // 10, height // 4),
+        ),
+        fill=255,
+    )
     draw.rectangle((width // 3, height // 2, width // 3 * 2, height - height // 12), fill=255)
     return mask.filter(ImageFilter.BoxBlur(6))
 
 
 def make_supplier(directory, count):
     from PIL import ImageChops
+
     os.makedirs(directory, exist_ok=True)
     bases = [photo((3000, 2000), seed) for seed in range(4)]
     for i in range(count):
@@ -122,6 +133,7 @@ def make_icons(directory, count, coloured):
     Not coloured: black glyphs, as the course's Material icons (``ic_edit_location_black_48dp``).
     """
     from PIL import Image, ImageDraw
+
     os.makedirs(directory, exist_ok=True)
     rnd = random.Random(7)
     for i in range(count):
@@ -139,8 +151,10 @@ def make_icons(directory, count, coloured):
 
 # --- one timed run, in a fresh interpreter -----------------------------------------------
 
+
 def child_naive(kind, src, out):
     from PIL import Image
+
     files = sorted(os.path.join(src, name) for name in os.listdir(src))
     os.makedirs(out, exist_ok=True)
     code = NAIVE_SUPPLIER if kind == 'supplier' else NAIVE_ICON
@@ -168,19 +182,31 @@ SIZES = {'supplier': (600, 400), 'icons': (128, 128), 'coloured': (128, 128)}
 
 def module_spec(kind):
     from ansible_collections.storeops.shop.plugins.module_utils._convert_images import Spec
+
     return Spec(size=list(SIZES[kind])) if kind == 'supplier' else Spec(size=list(SIZES[kind]), rotate=90)
 
 
 def child_module(kind, src, out):
     from ansible_collections.storeops.shop.plugins.module_utils._convert_images import convert_folder
+
     spec = module_spec(kind)
     cpu = cpu_seconds()
     start = time.perf_counter()
     result, dummy = convert_folder(src, out, spec, workers=WORKERS)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({'seconds': elapsed, 'cpu': cpu_seconds() - cpu, 'files': result['counts']['total'],
-                      'converted': result['counts']['converted'], 'failed': result['counts']['failed'], 'peak_kb': peak}))
+    print(
+        json.dumps(
+            {
+                'seconds': elapsed,
+                'cpu': cpu_seconds() - cpu,
+                'files': result['counts']['total'],
+                'converted': result['counts']['converted'],
+                'failed': result['counts']['failed'],
+                'peak_kb': peak,
+            }
+        )
+    )
 
 
 def in_processes(work, items):
@@ -208,6 +234,7 @@ def in_processes(work, items):
 def child_floor(kind, src, out):
     """open + reduce() by the integer factor, in WORKERS processes, nothing else."""
     from PIL import Image
+
     Image.init()  # the plugins, imported before the clock starts: this is a floor
     files = sorted(os.path.join(src, name) for name in os.listdir(src))
     with Image.open(files[0]) as first:
@@ -225,12 +252,22 @@ def child_floor(kind, src, out):
 def child_split(kind, src, out):
     """The module's per-file work (process_file) split evenly over WORKERS processes: no pool, batches or manifest."""
     from ansible_collections.storeops.shop.plugins.module_utils import _convert_images as job
+
     spec = module_spec(kind)
     spec_json = json.dumps(spec.as_dict(), sort_keys=True)
     os.makedirs(out, exist_ok=True)
     files = sorted(os.path.join(src, name) for name in os.listdir(src))
-    tasks = [(name, os.path.join(out, os.path.splitext(os.path.basename(name))[0] + '.jpeg'), spec_json, None, False,
-              job.DEFAULT_MAX_PIXELS) for name in files]
+    tasks = [
+        (
+            name,
+            os.path.join(out, os.path.splitext(os.path.basename(name))[0] + '.jpeg'),
+            spec_json,
+            None,
+            False,
+            job.DEFAULT_MAX_PIXELS,
+        )
+        for name in files
+    ]
 
     def work(part):
         # as in a pool worker: big files are memory-mapped
@@ -252,8 +289,12 @@ def cpu_seconds():
 
 def timed(way, kind, src, out):
     shutil.rmtree(out, ignore_errors=True)
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), '--child', way, kind, src, out],
-                          check=True, stdout=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), '--child', way, kind, src, out],
+        check=True,
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -263,8 +304,10 @@ def met(ok):
 
 # --- quality ----------------------------------------------------------------------------
 
+
 def mean_abs_diff(a, b):
     from PIL import ImageChops
+
     hist = ImageChops.difference(a, b).histogram()
     total = a.size[0] * a.size[1] * len(a.getbands())
     return sum((i % 256) * n for i, n in enumerate(hist)) / float(total)
@@ -274,6 +317,7 @@ def quality(src_dir, icons=False, count=4):
     """(worst module MAD, best naive MAD) against LANCZOS of the flattened (and, for icons, rotated) image."""
     from PIL import Image
     from ansible_collections.storeops.shop.plugins.module_utils import _image_convert as pipeline
+
     size = (128, 128) if icons else (600, 400)
     spec = pipeline.Spec(size=list(size), rotate=90 if icons else 0)
     ours, naive = [], []
@@ -303,21 +347,35 @@ PLAYBOOK = '''- name: Naive per-file conversion loop
       loop: "{{ files }}"
       changed_when: true
 '''
-ONE_FILE = ("import sys, os; from PIL import Image; f, out = sys.argv[1:]; "
-            "Image.open(f).rotate(-90).resize((128, 128)).convert('RGB')"
-            ".save(os.path.join(out, os.path.splitext(os.path.basename(f))[0] + '.jpeg'), 'JPEG')")
+ONE_FILE = (
+    "import sys, os; from PIL import Image; f, out = sys.argv[1:]; "
+    "Image.open(f).rotate(-90).resize((128, 128)).convert('RGB')"
+    ".save(os.path.join(out, os.path.splitext(os.path.basename(f))[0] + '.jpeg'), 'JPEG')"
+)
 
 
 def ansible_env():
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+        ANSIBLE_NOCOLOR='1',
+        ANSIBLE_LOCALHOST_WARNING='false',
+        ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
+    )
     return env
 
 
 def run_ansible(args):
     start = time.perf_counter()
-    proc = subprocess.run(args, cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, check=False)
+    proc = subprocess.run(
+        args,
+        cwd=ROOT,
+        env=ansible_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError('%s failed:\n%s' % (' '.join(args[:3]), proc.stdout[-3000:]))
@@ -329,8 +387,16 @@ def ansible_compare(work, icons):
     common = ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
     out = os.path.join(work, 'ansible-module')
     shutil.rmtree(out, ignore_errors=True)  # a fresh conversion, not an idempotent re-run
-    module_s = run_ansible([os.path.join(bindir, 'ansible'), 'localhost'] + common + [
-        '-m', 'storeops.shop.convert_images', '-a', 'src=%s dest=%s size=128,128 rotate=90 workers=%d' % (icons, out, WORKERS)])
+    module_s = run_ansible(
+        [os.path.join(bindir, 'ansible'), 'localhost']
+        + common
+        + [
+            '-m',
+            'storeops.shop.convert_images',
+            '-a',
+            'src=%s dest=%s size=128,128 rotate=90 workers=%d' % (icons, out, WORKERS),
+        ]
+    )
     playbook = os.path.join(work, 'loop.yml')
     with open(playbook, 'w') as handle:
         handle.write(PLAYBOOK)
@@ -349,13 +415,19 @@ def ansible_compare(work, icons):
 
 # --- main -------------------------------------------------------------------------------
 
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--workdir', help='where to put the generated images (default: a temporary folder, removed)')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--no-ansible', action='store_true', help='skip the ansible / ansible-playbook comparison')
-    parser.add_argument('--kinds', nargs='+', default=['supplier', 'icons', 'coloured'],
-                        choices=['supplier', 'icons', 'coloured'], help='image sets to time (default: all)')
+    parser.add_argument(
+        '--kinds',
+        nargs='+',
+        default=['supplier', 'icons', 'coloured'],
+        choices=['supplier', 'icons', 'coloured'],
+        help='image sets to time (default: all)',
+    )
     parser.add_argument('--child', nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -380,10 +452,14 @@ def main():
                 with open(os.path.join(directory, name), 'rb') as handle:
                     while handle.read(1 << 20):
                         pass
-        print('generated %d supplier images (3000x2000 RGBA TIFF) and 2 x %d icons (192x192 RGBA TIFF; black as the '
-              "course's, and coloured) in %.1f s" % (SUPPLIER_COUNT, ICON_COUNT, time.perf_counter() - start))
-        print('cpus: %d, module workers: %d, rounds: %d (best round reported), load average before: %.2f'
-              % (os.cpu_count() or 0, WORKERS, args.rounds, os.getloadavg()[0]))
+        print(
+            'generated %d supplier images (3000x2000 RGBA TIFF) and 2 x %d icons (192x192 RGBA TIFF; black as the '
+            "course's, and coloured) in %.1f s" % (SUPPLIER_COUNT, ICON_COUNT, time.perf_counter() - start)
+        )
+        print(
+            'cpus: %d, module workers: %d, rounds: %d (best round reported), load average before: %.2f'
+            % (os.cpu_count() or 0, WORKERS, args.rounds, os.getloadavg()[0])
+        )
         print()
         kinds = [k for k in (('supplier', supplier), ('icons', icons), ('coloured', coloured)) if k[0] in args.kinds]
         for kind, src in kinds:
@@ -405,44 +481,73 @@ def main():
             if kind == 'supplier':
                 verdict = 'target >= 3.0x: %s' % met(ratio >= 3.0)
             elif kind == 'icons':
-                verdict = 'targets: >= 2.5x on a quiet machine: %s, >= 2.2x under load: %s' % (met(ratio >= 2.5), met(ratio >= 2.2))
+                verdict = 'targets: >= 2.5x on a quiet machine: %s, >= 2.2x under load: %s' % (
+                    met(ratio >= 2.5),
+                    met(ratio >= 2.2),
+                )
             else:
                 verdict = 'no target'
-            print('%-9s naive loop (1 process): %7.1f images/s   module (%d workers): %7.1f images/s   ratio %.2fx  (%s)'
-                  % (kind, rate['naive'], WORKERS, rate['module'], ratio, verdict))
+            print(
+                '%-9s naive loop (1 process): %7.1f images/s   module (%d workers): %7.1f images/s   ratio %.2fx  (%s)'
+                % (kind, rate['naive'], WORKERS, rate['module'], ratio, verdict)
+            )
             if 'floor' in ways:
                 floor = rate['module'] / rate['floor']
-                print('%-9s floor, open + reduce(%d) in %d processes, nothing else: %7.1f images/s   module/floor %.2fx  '
-                      '(target >= 0.85x: %s)' % ('', best['floor']['factor'], WORKERS, rate['floor'], floor, met(floor >= 0.85)))
-            print('%-9s ceiling, its per-file work split evenly over %d processes (no pool, batches, manifest): %7.1f images/s'
-                  '   module/ceiling %.2fx' % ('', WORKERS, rate['split'], rate['module'] / rate['split']))
+                print(
+                    '%-9s floor, open + reduce(%d) in %d processes, nothing else: %7.1f images/s   module/floor %.2fx  '
+                    '(target >= 0.85x: %s)'
+                    % ('', best['floor']['factor'], WORKERS, rate['floor'], floor, met(floor >= 0.85))
+                )
+            print(
+                '%-9s ceiling, its per-file work split evenly over %d processes (no pool, batches, manifest): %7.1f images/s'
+                '   module/ceiling %.2fx' % ('', WORKERS, rate['split'], rate['module'] / rate['split'])
+            )
             naive_cpu = 1000 * best['naive']['cpu'] / best['naive']['files']
             module_cpu = 1000 * best['module']['cpu'] / best['module']['files']
             split_cpu = 1000 * best['split']['cpu'] / best['split']['files']
-            print('%-9s CPU per image: naive %.2f ms, module %.2f ms (all its processes; per-file work alone %.2f ms); with %d '
-                  'idle cores the ratio would be about %.1fx (estimate)'
-                  % ('', naive_cpu, module_cpu, split_cpu, WORKERS, WORKERS * naive_cpu / module_cpu))
-            print('%-9s peak RSS of any module worker: %.0f MB (naive process: %.0f MB); load average %.2f before, %.2f after'
-                  % ('', peak / 1024.0, best['naive']['peak_kb'] / 1024.0, load_before, os.getloadavg()[0]))
+            print(
+                '%-9s CPU per image: naive %.2f ms, module %.2f ms (all its processes; per-file work alone %.2f ms); with %d '
+                'idle cores the ratio would be about %.1fx (estimate)'
+                % ('', naive_cpu, module_cpu, split_cpu, WORKERS, WORKERS * naive_cpu / module_cpu)
+            )
+            print(
+                '%-9s peak RSS of any module worker: %.0f MB (naive process: %.0f MB); load average %.2f before, %.2f after'
+                % ('', peak / 1024.0, best['naive']['peak_kb'] / 1024.0, load_before, os.getloadavg()[0])
+            )
         print()
         print('quality: mean abs difference to a LANCZOS resize of the correctly flattened image (0-255), worst of 4:')
-        for kind, src, hidden in (('supplier', supplier, 'the hidden photo shows'), ('icons', icons, 'black on black'),
-                                  ('coloured', coloured, 'glyph on black')):
+        for kind, src, hidden in (
+            ('supplier', supplier, 'the hidden photo shows'),
+            ('icons', icons, 'black on black'),
+            ('coloured', coloured, 'glyph on black'),
+        ):
             if kind not in args.kinds:
                 continue
             ours, naive = quality(src, icons=kind != 'supplier')
-            print('%-9s module %.2f (target < 2: %s)   naive loop %.2f (alpha dropped: %s)'
-                  % (kind, ours, 'met' if ours < 2 else 'NOT met', naive, hidden))
+            print(
+                '%-9s module %.2f (target < 2: %s)   naive loop %.2f (alpha dropped: %s)'
+                % (kind, ours, 'met' if ours < 2 else 'NOT met', naive, hidden)
+            )
         if not args.no_ansible:
             module_s, loop, per_file, startup = ansible_compare(work, icons)
             loop_500 = startup + ICON_COUNT * per_file
             print()
             print('ansible, %d icons:' % ICON_COUNT)
-            print('          one task   ansible localhost -m storeops.shop.convert_images: %6.1f s (measured)' % module_s)
-            print('          loop:      one command task per file: 10 files %.1f s, 50 files %.1f s (measured)' % (loop[10], loop[50]))
-            print('                     fitted: %.0f ms per file + %.1f s start-up -> %d files ~ %.1f s (extrapolated)'
-                  % (per_file * 1000, startup, ICON_COUNT, loop_500))
-            print('          ratio %.1fx (target >= 10x: %s)' % (loop_500 / module_s, 'met' if loop_500 / module_s >= 10 else 'NOT met'))
+            print(
+                '          one task   ansible localhost -m storeops.shop.convert_images: %6.1f s (measured)' % module_s
+            )
+            print(
+                '          loop:      one command task per file: 10 files %.1f s, 50 files %.1f s (measured)'
+                % (loop[10], loop[50])
+            )
+            print(
+                '                     fitted: %.0f ms per file + %.1f s start-up -> %d files ~ %.1f s (extrapolated)'
+                % (per_file * 1000, startup, ICON_COUNT, loop_500)
+            )
+            print(
+                '          ratio %.1fx (target >= 10x: %s)'
+                % (loop_500 / module_s, 'met' if loop_500 / module_s >= 10 else 'NOT met')
+            )
         print()
         print('load average after: %.2f (other work on the machine slows the 2-worker runs most)' % os.getloadavg()[0])
     finally:

@@ -131,8 +131,13 @@ print(json.dumps({"wall": wall, "maxrss_kb": resource.getrusage(resource.RUSAGE_
 
 
 def lab(*command, timeout=120):
-    result = subprocess.run([sys.executable, LAB, 'exec', HOST, '--'] + list(command),
-                            capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        [sys.executable, LAB, 'exec', HOST, '--'] + list(command),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return result
 
 
@@ -141,8 +146,14 @@ def ensure_deployed():
     if lab('test', '-s', CRON_FILE).returncode == 0:
         return
     print('the lab host %s has no health-check job yet: provisioning it with storeops.shop.site' % HOST, flush=True)
-    command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'site.yml'),
-               '-i', INVENTORY, '--limit', HOST]
+    command = [
+        os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'),
+        os.path.join(ROOT, 'playbooks', 'site.yml'),
+        '-i',
+        INVENTORY,
+        '--limit',
+        HOST,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     if result.returncode != 0:
         sys.exit('provisioning %s failed (%s):\n%s' % (HOST, ' '.join(command), result.stdout[-3000:]))
@@ -195,23 +206,37 @@ def main():
     command = bench_config(command, user)
     script = '/tmp/storeops-bench-health_check.py'
     encoded = base64.b64encode(COURSE_SCRIPT.encode()).decode()
-    written = lab('python3', '-c', 'import base64, sys; open(sys.argv[1], "wb").write(base64.b64decode(sys.argv[2]))',
-                  script, encoded)
+    written = lab(
+        'python3',
+        '-c',
+        'import base64, sys; open(sys.argv[1], "wb").write(base64.b64decode(sys.argv[2]))',
+        script,
+        encoded,
+    )
     if written.returncode != 0:
         sys.exit('cannot write the course-style script on %s: %s' % (HOST, written.stderr))
-    kinds = [('job', command), ('course-style script', '/usr/bin/python3 %s' % script), ('ceiling (psutil sample only)', CEILING)]
+    kinds = [
+        ('job', command),
+        ('course-style script', '/usr/bin/python3 %s' % script),
+        ('ceiling (psutil sample only)', CEILING),
+    ]
     before = loadavg()
     samples = dict((name, []) for name, dummy in kinds)
     for dummy in range(args.runs):
         for name, cmd in kinds:
             data = measure(user, cmd)
             if name == 'job' and data['rc'] != 0:
-                sys.exit('the job exited %d (1 a check failing, 2 a mail pending, 3 it could not run; see'
-                         ' journalctl -t storeops-healthcheck on %s): %s' % (data['rc'], HOST, data['stderr']))
+                sys.exit(
+                    'the job exited %d (1 a check failing, 2 a mail pending, 3 it could not run; see'
+                    ' journalctl -t storeops-healthcheck on %s): %s' % (data['rc'], HOST, data['stderr'])
+                )
             samples[name].append(data)
     after = loadavg()
     lab('rm', '-rf', BENCH_DIR)
-    print('one run on the lab host %s, %d runs each, CPU sampled over %.0f s (the job: %s)' % (HOST, args.runs, INTERVAL, command))
+    print(
+        'one run on the lab host %s, %d runs each, CPU sampled over %.0f s (the job: %s)'
+        % (HOST, args.runs, INTERVAL, command)
+    )
     print('%-30s %18s %14s %20s' % ('', 'wall beyond 1 s', 'peak RSS', 'job / this: time, RSS'))
     results = {}
     for name, dummy in kinds:
@@ -221,12 +246,19 @@ def main():
     job_overhead, job_rss = results['job']
     for name, dummy in kinds:
         overhead, rss_mb = results[name]
-        print('%-30s %15.3f s %11.1f MB   %8.2fx, %5.2fx' % (
-            name, overhead, rss_mb, job_overhead / overhead if overhead > 0 else float('inf'), job_rss / rss_mb))
-    print('load average before: %s, after: %s (the lab shares this machine\'s cores)' % (' '.join(before), ' '.join(after)))
+        print(
+            '%-30s %15.3f s %11.1f MB   %8.2fx, %5.2fx'
+            % (name, overhead, rss_mb, job_overhead / overhead if overhead > 0 else float('inf'), job_rss / rss_mb)
+        )
+    print(
+        'load average before: %s, after: %s (the lab shares this machine\'s cores)'
+        % (' '.join(before), ' '.join(after))
+    )
     ok = job_overhead < TARGET_OVERHEAD_S and job_rss < TARGET_RSS_MB
-    print('targets: < %.1f s beyond the interval (%.3f s), < %.0f MB (%.1f MB): %s' % (
-        TARGET_OVERHEAD_S, job_overhead, TARGET_RSS_MB, job_rss, 'met' if ok else 'MISSED'))
+    print(
+        'targets: < %.1f s beyond the interval (%.3f s), < %.0f MB (%.1f MB): %s'
+        % (TARGET_OVERHEAD_S, job_overhead, TARGET_RSS_MB, job_rss, 'met' if ok else 'MISSED')
+    )
     if args.check and not ok:
         sys.exit(1)
 

@@ -116,8 +116,16 @@ def inventory(local, tmp):
     if local:
         path = os.path.join(tmp, 'inventory.json')
         with open(path, 'w') as handle:
-            json.dump({'all': {'hosts': {'bench': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}},
-                      handle)
+            json.dump(
+                {
+                    'all': {
+                        'hosts': {
+                            'bench': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
+                        }
+                    }
+                },
+                handle,
+            )
         return path
     return LAB_INVENTORY
 
@@ -129,7 +137,9 @@ def run(playbook, inventory_path, extra, tmp, limit='web'):
     extra_path = os.path.join(tmp, 'extra.json')
     with open(extra_path, 'w') as handle:
         json.dump(extra, handle)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+    env = dict(
+        os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), PATH=BIN + os.pathsep + os.environ.get('PATH', '')
+    )
     vault = os.path.join(LAB_INVENTORY, '.vault-password')
     if os.path.exists(vault):
         env['ANSIBLE_VAULT_PASSWORD_FILE'] = vault
@@ -154,16 +164,27 @@ def job_phase(src, tmp):
     """The job alone, in-process: first run (writes + fsync per file) vs no-op (hashes only)."""
     sys.path.insert(0, os.path.join(ROOT, '.ansible', 'collections'))
     from ansible_collections.storeops.shop.plugins.module_utils import _publish
+
     root = os.path.join(tmp, 'job-site')
     os.makedirs(root)
     times = []
     for dummy in range(2):
         started = time.perf_counter()
         pairs, errors, dummy_warnings = _publish.expand_sources(src + '/', 'bench/')
-        manifest = [{'src': path, 'dest': dest, 'sha256': _publish.file_sha256(path), 'size': os.path.getsize(path)}
-                    for path, dest in pairs]
-        result, dummy_warnings = _publish.publish({'root': root, 'base_url': 'https://bench.invalid', 'src': src,
-                                                   'remote_src': True, 'dest': 'bench/', 'index': True})
+        manifest = [
+            {'src': path, 'dest': dest, 'sha256': _publish.file_sha256(path), 'size': os.path.getsize(path)}
+            for path, dest in pairs
+        ]
+        result, dummy_warnings = _publish.publish(
+            {
+                'root': root,
+                'base_url': 'https://bench.invalid',
+                'src': src,
+                'remote_src': True,
+                'dest': 'bench/',
+                'index': True,
+            }
+        )
         del manifest, errors
         times.append((time.perf_counter() - started, result['changed']))
     return times
@@ -185,8 +206,10 @@ def main():
             name = 'day-%04d.csv' % number
             names.append(name)
             with open(os.path.join(src, name), 'w') as handle:
-                handle.write('date,case_record_type,count\n' + ''.join(
-                    '2026-12-%02d,type-%d,%d\n' % (1 + number % 28, k, number * 7 + k) for k in range(8)))
+                handle.write(
+                    'date,case_record_type,count\n'
+                    + ''.join('2026-12-%02d,type-%d,%d\n' % (1 + number % 28, k, number * 7 + k) for k in range(8))
+                )
         inv = inventory(local, tmp)
         fix = (lambda text: text) if local else lab_playbook
         run_id = '%d' % (time.time() * 1000)
@@ -211,7 +234,12 @@ def main():
 
         first, report1 = publish()
         noop, report2 = publish()
-        if report1['files'] != args.files or report1['states'] != ['created'] or report2['changed'] or report2['states'] != ['unchanged']:
+        if (
+            report1['files'] != args.files
+            or report1['states'] != ['created']
+            or report2['changed']
+            or report2['states'] != ['unchanged']
+        ):
             raise SystemExit('unexpected results: first %r, re-run %r' % (report1, report2))
         count = min(args.copy_loop, args.files)
         empty = run(fix(COPY_LOOP), inv, dict(extra, names=[]), tmp)
@@ -224,21 +252,40 @@ def main():
         run(fix(PUBLISH), inv, dict(extra, publish_state='absent'), tmp)
         run(fix(CLEANUP), inv, extra, tmp)
 
-        print('  publish_report, first run (%d files, one task) : %7.2f s   (the task alone: %.2f s)'
-              % (args.files, first, report1['task']))
-        print('  publish_report, re-run, nothing changed        : %7.2f s   (the task alone: %.2f s)' % (noop, report2['task']))
-        print('  first run / no-op re-run, the task alone       : %7.1fx  (target >= 10x); whole playbook runs: %.1fx'
-              % (report1['task'] / report2['task'], first / noop))
+        print(
+            '  publish_report, first run (%d files, one task) : %7.2f s   (the task alone: %.2f s)'
+            % (args.files, first, report1['task'])
+        )
+        print(
+            '  publish_report, re-run, nothing changed        : %7.2f s   (the task alone: %.2f s)'
+            % (noop, report2['task'])
+        )
+        print(
+            '  first run / no-op re-run, the task alone       : %7.1fx  (target >= 10x); whole playbook runs: %.1fx'
+            % (report1['task'] / report2['task'], first / noop)
+        )
         print('  the job alone (in-process), first run          : %7.3f s' % job_first)
-        print('  the job alone (in-process), no-op re-run       : %7.3f s   first/no-op = %.1fx (target >= 10x)'
-              % (job_noop, job_first / job_noop))
+        print(
+            '  the job alone (in-process), no-op re-run       : %7.3f s   first/no-op = %.1fx (target >= 10x)'
+            % (job_noop, job_first / job_noop)
+        )
         print('  ansible-playbook fixed cost (empty loop)       : %7.2f s' % empty)
-        print('  copy loop, %4d files                          : %7.2f s   (%.3f s per file)' % (count, loop_first, per_file))
-        print('  copy loop, %4d files again (unchanged)        : %7.2f s   (%.3f s per file)' % (count, loop_again, per_file_again))
-        print('  copy loop, %d files (extrapolated)           : %7.1f s   copy loop / publish_report = %.1fx'
-              % (args.files, loop_all, loop_all / first))
-        print('  copy loop re-run, %d files (extrapolated)    : %7.1f s   copy loop / publish_report re-run = %.1fx'
-              % (args.files, loop_all_again, loop_all_again / noop))
+        print(
+            '  copy loop, %4d files                          : %7.2f s   (%.3f s per file)'
+            % (count, loop_first, per_file)
+        )
+        print(
+            '  copy loop, %4d files again (unchanged)        : %7.2f s   (%.3f s per file)'
+            % (count, loop_again, per_file_again)
+        )
+        print(
+            '  copy loop, %d files (extrapolated)           : %7.1f s   copy loop / publish_report = %.1fx'
+            % (args.files, loop_all, loop_all / first)
+        )
+        print(
+            '  copy loop re-run, %d files (extrapolated)    : %7.1f s   copy loop / publish_report re-run = %.1fx'
+            % (args.files, loop_all_again, loop_all_again / noop)
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

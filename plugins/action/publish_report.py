@@ -29,7 +29,6 @@ MODULE = 'storeops.shop.publish_report'
 
 
 class ActionModule(ActionBase):
-
     TRANSFERS_FILES = True
     _requires_connection = True
 
@@ -61,8 +60,11 @@ class ActionModule(ActionBase):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             return result
         if args.get('src') is None:
-            result.update(failed=True, msg='state=present needs src: the file, files or folder to publish',
-                          errors=[{'file': None, 'line': None, 'field': 'src', 'message': 'missing'}])
+            result.update(
+                failed=True,
+                msg='state=present needs src: the file, files or folder to publish',
+                errors=[{'file': None, 'line': None, 'field': 'src', 'message': 'missing'}],
+            )
             return result
 
         src = self._local_sources(args['src'])
@@ -77,8 +79,11 @@ class ActionModule(ActionBase):
         module_args = dict(args)
         module_args.pop('src', None)
 
-        plan = self._execute_module(module_name=MODULE, task_vars=task_vars,
-                                    module_args=dict(module_args, _transfer=dict(transfer_args, phase='plan')))
+        plan = self._execute_module(
+            module_name=MODULE,
+            task_vars=task_vars,
+            module_args=dict(module_args, _transfer=dict(transfer_args, phase='plan')),
+        )
         transfer = plan.pop('transfer', None)
         if transfer is None or self._task.check_mode or not plan.get('changed'):
             result.update(plan)
@@ -97,8 +102,11 @@ class ActionModule(ActionBase):
                 self._transfer_file(bundle, remote_bundle)
                 self._fixup_perms2((remote_tmp, remote_bundle))
                 apply_transfer['bundle'] = remote_bundle
-            result.update(self._execute_module(module_name=MODULE, task_vars=task_vars,
-                                               module_args=dict(module_args, _transfer=apply_transfer)))
+            result.update(
+                self._execute_module(
+                    module_name=MODULE, task_vars=task_vars, module_args=dict(module_args, _transfer=apply_transfer)
+                )
+            )
         finally:
             shutil.rmtree(local_dir, ignore_errors=True)
             self._remove_tmp_path(self._connection._shell.tmpdir)

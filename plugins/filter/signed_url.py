@@ -70,7 +70,9 @@ def signed_url(secret, path, expiry, base_url=''):
     try:
         expiry = int(expiry)
     except (TypeError, ValueError):
-        raise AnsibleFilterError('signed_url: expiry must be a number (seconds from now, or a Unix time), got %r' % (expiry,))
+        raise AnsibleFilterError(
+            'signed_url: expiry must be a number (seconds from now, or a Unix time), got %r' % (expiry,)
+        )
     if expiry <= 0:
         raise AnsibleFilterError('signed_url: expiry must be positive')
     if expiry < RELATIVE_LIMIT:

@@ -44,9 +44,9 @@ USER_AGENT = 'storeops.shop/1.0.0'
 RETRY_STATUSES = frozenset((502, 503, 504))
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
-BACKOFF = 0.5            # first pause; doubled after every failed attempt
-MAX_PAUSE = 30.0         # longest pause between two attempts, Retry-After included
-MAX_PAGES = 10000        # a site that keeps sending "next" links is broken
+BACKOFF = 0.5  # first pause; doubled after every failed attempt
+MAX_PAUSE = 30.0  # longest pause between two attempts, Retry-After included
+MAX_PAGES = 10000  # a site that keeps sending "next" links is broken
 MEDIA_IMAGES = '/media/images/'
 IMAGES_INDEX = '/images/'
 # Requests in flight at most (image uploads); the connection pool holds as many.
@@ -79,9 +79,15 @@ def catalog_argument_spec():
 
 def client_from(options, **kwargs):
     """The :class:`CatalogClient` for a module's connection options."""
-    return CatalogClient(options['url'], token=options.get('token'), validate_certs=options.get('validate_certs', True),
-                         ca_path=options.get('ca_path'), timeout=options.get('timeout', DEFAULT_TIMEOUT),
-                         retries=options.get('retries', DEFAULT_RETRIES), **kwargs)
+    return CatalogClient(
+        options['url'],
+        token=options.get('token'),
+        validate_certs=options.get('validate_certs', True),
+        ca_path=options.get('ca_path'),
+        timeout=options.get('timeout', DEFAULT_TIMEOUT),
+        retries=options.get('retries', DEFAULT_RETRIES),
+        **kwargs,
+    )
 
 
 class CatalogError(Exception):
@@ -198,8 +204,18 @@ class CatalogClient(object):
     pauses; it defaults to :func:`time.sleep`.
     """
 
-    def __init__(self, url, token=None, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT,
-                 retries=DEFAULT_RETRIES, backoff=BACKOFF, user_agent=USER_AGENT, sleep=time.sleep):
+    def __init__(
+        self,
+        url,
+        token=None,
+        validate_certs=True,
+        ca_path=None,
+        timeout=DEFAULT_TIMEOUT,
+        retries=DEFAULT_RETRIES,
+        backoff=BACKOFF,
+        user_agent=USER_AGENT,
+        sleep=time.sleep,
+    ):
         if not HAS_REQUESTS:
             raise CatalogError('the Python library requests is required')
         parts = urlsplit(url or '')
@@ -234,6 +250,7 @@ class CatalogClient(object):
             try:
                 from urllib3.exceptions import InsecureRequestWarning
                 import urllib3
+
                 urllib3.disable_warnings(InsecureRequestWarning)
             except ImportError:  # pragma: no cover - urllib3 comes with requests
                 pass
@@ -279,7 +296,10 @@ class CatalogClient(object):
                 raise CatalogTLSError(
                     '%s %s: the TLS connection failed: %s. If the site uses a certificate of its own CA (such as the '
                     'webserver role\'s self-signed one), give that CA certificate in ca_path; validate_certs=false '
-                    'turns verification off.' % (method, url, _reason(exc)), method, url)
+                    'turns verification off.' % (method, url, _reason(exc)),
+                    method,
+                    url,
+                )
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 problem = _reason(exc)
                 if isinstance(exc, requests.exceptions.Timeout):
@@ -287,7 +307,11 @@ class CatalogClient(object):
                 if attempt > self.retries:
                     raise CatalogUnavailable(
                         '%s %s: the catalog site is unreachable after %d attempt%s: %s'
-                        % (method, url, attempt, '' if attempt == 1 else 's', problem), method, url, attempts=attempt)
+                        % (method, url, attempt, '' if attempt == 1 else 's', problem),
+                        method,
+                        url,
+                        attempts=attempt,
+                    )
             except requests.exceptions.RequestException as exc:
                 raise CatalogError('%s %s: %s' % (method, url, _reason(exc)), method, url)
             else:
@@ -302,7 +326,11 @@ class CatalogClient(object):
                     error = self._http_error(method, url, response)
                     raise CatalogUnavailable(
                         '%s after %d attempt%s' % (error.message, attempt, '' if attempt == 1 else 's'),
-                        method, url, response.status_code, attempts=attempt)
+                        method,
+                        url,
+                        response.status_code,
+                        attempts=attempt,
+                    )
                 response.close()
             self.sleep(_pause_for(response, pause))
             pause *= 2
@@ -330,9 +358,13 @@ class CatalogClient(object):
         try:
             return response.json()
         except ValueError:
-            raise CatalogError('GET %s: the answer is not JSON (is url the catalog site?): %s'
-                               % (response.url, site_message(None, response.text)), 'GET', response.url,
-                               response.status_code)
+            raise CatalogError(
+                'GET %s: the answer is not JSON (is url the catalog site?): %s'
+                % (response.url, site_message(None, response.text)),
+                'GET',
+                response.url,
+                response.status_code,
+            )
 
     def list_all(self, path):
         """Every object of a list endpoint (``/fruits/``, ``/feedback/``).
@@ -347,8 +379,12 @@ class CatalogClient(object):
         pages = 0
         while True:
             if not isinstance(data, dict) or not isinstance(data.get('results'), list):
-                raise CatalogError('GET %s: expected a JSON list or a page {count, next, results}, got %s'
-                                   % (self.url_for(path), type(data).__name__), 'GET', self.url_for(path))
+                raise CatalogError(
+                    'GET %s: expected a JSON list or a page {count, next, results}, got %s'
+                    % (self.url_for(path), type(data).__name__),
+                    'GET',
+                    self.url_for(path),
+                )
             items.extend(data['results'])
             following = data.get('next')
             pages += 1
@@ -379,8 +415,13 @@ class CatalogClient(object):
         name it already holds; a site of the course's kind ignores the field and replaces.
         """
         content_type = 'image/jpeg' if name.lower().endswith(('.jpg', '.jpeg', '.jpe')) else 'application/octet-stream'
-        response = self.request('POST', path, expected=(200, 201), files={'file': (name, data, content_type)},
-                                data={'replace': 'true' if replace else 'false'})
+        response = self.request(
+            'POST',
+            path,
+            expected=(200, 201),
+            files={'file': (name, data, content_type)},
+            data={'replace': 'true' if replace else 'false'},
+        )
         try:
             answer = response.json()
         except ValueError:
@@ -397,8 +438,13 @@ class CatalogClient(object):
         in which case the upload itself tells (the site answers ``unchanged``).
         """
         try:
-            response = self.request('GET', MEDIA_IMAGES + quote(name), expected=(200, 404), stream=True,
-                                    headers={'Accept': '*/*', 'Accept-Encoding': 'identity'})
+            response = self.request(
+                'GET',
+                MEDIA_IMAGES + quote(name),
+                expected=(200, 404),
+                stream=True,
+                headers={'Accept': '*/*', 'Accept-Encoding': 'identity'},
+            )
         except CatalogHTTPError:
             return None  # 403, 500, ... on a static file: let the upload decide
         try:
@@ -434,8 +480,11 @@ class CatalogClient(object):
             data = data['results']
         if not isinstance(data, list):
             return None
-        return dict((entry['name'], {'sha256': entry.get('sha256'), 'size': entry.get('size')})
-                    for entry in data if isinstance(entry, dict) and isinstance(entry.get('name'), str))
+        return dict(
+            (entry['name'], {'sha256': entry.get('sha256'), 'size': entry.get('size')})
+            for entry in data
+            if isinstance(entry, dict) and isinstance(entry.get('name'), str)
+        )
 
     def delete_image(self, name):
         """``DELETE /images/<name>``: True when it is gone, False when the site cannot delete images.

@@ -118,7 +118,7 @@ class _Run(object):
         self.pending = []
         self.different = []
         self.warnings = []
-        self.stopped = None          # the error that stopped the run, if any
+        self.stopped = None  # the error that stopped the run, if any
         self.token_checked = False
         self.changed = False
         self.total = 0
@@ -154,8 +154,10 @@ class _Run(object):
         parts = []
         if self.stopped is not None:
             done = self.total - len(self.pending)
-            parts.append('Stopped after %d of %d %s: %s. %sRe-run the task when the site answers again: what is already '
-                         'on the site is not sent again.' % (done, self.total, self.noun, self.stopped, promise))
+            parts.append(
+                'Stopped after %d of %d %s: %s. %sRe-run the task when the site answers again: what is already '
+                'on the site is not sent again.' % (done, self.total, self.noun, self.stopped, promise)
+            )
         parts.append('(%s)' % self.summary(extra))
         if self.errors:
             parts.append('%s failed' % _plural(len(self.errors), 'file'))
@@ -177,8 +179,10 @@ class _Run(object):
 def _parse_folder(parse, folder, what, run):
     """Parse a folder with ``parse``; its bad files go to ``run.errors``, good items are returned."""
     if not os.path.isdir(folder):
-        raise SyncError('nothing was written', [error_entry('%s folder %s does not exist or is not a folder'
-                                                            % (what, folder), file=folder, field=what)])
+        raise SyncError(
+            'nothing was written',
+            [error_entry('%s folder %s does not exist or is not a folder' % (what, folder), file=folder, field=what)],
+        )
     try:
         items, errors = parse(folder)
     except ParseError as exc:
@@ -208,22 +212,30 @@ def _product_problem(product):
     """What the site's limits would refuse in a parsed product: (field, message) or None."""
     if _too_long(product['name'], LIMITS['product_name']):
         return 'name', 'the name is %d characters long; the site takes at most %d' % (
-            len(product['name']), LIMITS['product_name'])
+            len(product['name']),
+            LIMITS['product_name'],
+        )
     if product['weight'] > LIMITS['weight']:
         return 'weight', 'weight %d is more than the site takes (%d)' % (product['weight'], LIMITS['weight'])
     if _too_long(product['description'], LIMITS['description']):
         return 'description', 'the description is %d characters long; the site takes at most %d' % (
-            len(product['description']), LIMITS['description'])
+            len(product['description']),
+            LIMITS['description'],
+        )
     return None
 
 
 def _load_products(descriptions, images, image_suffix, naming, run):
     """Parse the descriptions and pair each with its image; bad ones go to ``run.errors``."""
     if not image_suffix:
-        raise SyncError('nothing was written', [error_entry('must not be empty (for example .jpeg)', field='image_suffix')])
+        raise SyncError(
+            'nothing was written', [error_entry('must not be empty (for example .jpeg)', field='image_suffix')]
+        )
     if not os.path.isdir(images):
-        raise SyncError('nothing was written', [error_entry('images folder %s does not exist or is not a folder' % images,
-                                                            file=images, field='images')])
+        raise SyncError(
+            'nothing was written',
+            [error_entry('images folder %s does not exist or is not a folder' % images, file=images, field='images')],
+        )
     products = _parse_folder(parse_descriptions, descriptions, 'descriptions', run)
     items = []
     names = {}
@@ -233,13 +245,22 @@ def _load_products(descriptions, images, image_suffix, naming, run):
             run.fail(product['file'], 'no image for this description: %s does not exist' % image_path)
             continue
         if product['name'] in names:
-            run.fail(product['file'], 'product name %r is already used by %s; names must be unique'
-                     % (product['name'], names[product['name']]), line=1, field='name')
+            run.fail(
+                product['file'],
+                'product name %r is already used by %s; names must be unique'
+                % (product['name'], names[product['name']]),
+                line=1,
+                field='name',
+            )
             continue
         problem = _product_problem(product)
         if problem:
-            run.fail(product['file'], problem[1], line=1 if problem[0] == 'name' else 2 if problem[0] == 'weight' else 3,
-                     field=problem[0])
+            run.fail(
+                product['file'],
+                problem[1],
+                line=1 if problem[0] == 'name' else 2 if problem[0] == 'weight' else 3,
+                field=problem[0],
+            )
             continue
         try:
             sha256 = file_sha256(image_path)
@@ -248,8 +269,12 @@ def _load_products(descriptions, images, image_suffix, naming, run):
             continue
         names[product['name']] = product['file']
         name = stored_name(product['stem'], image_suffix, sha256, naming)
-        record = {'name': product['name'], 'weight': product['weight'], 'description': product['description'],
-                  'image_name': name}
+        record = {
+            'name': product['name'],
+            'weight': product['weight'],
+            'description': product['description'],
+            'image_name': name,
+        }
         items.append({'file': product['file'], 'record': record, 'image_path': image_path, 'sha256': sha256})
     return items
 
@@ -291,8 +316,11 @@ def _image_uploaded(run, item, answer, report):
     name = item['record']['image_name']
     stored = answer.get('sha256')
     if stored and stored != item['sha256']:
-        run.fail(item['image_path'], 'the site stored other bytes than were sent (SHA-256 %s, sent %s); product %r '
-                 'not created' % (stored, item['sha256'], item['record']['name']))
+        run.fail(
+            item['image_path'],
+            'the site stored other bytes than were sent (SHA-256 %s, sent %s); product %r '
+            'not created' % (stored, item['sha256'], item['record']['name']),
+        )
         return False
     if answer.get('result') == 'unchanged':  # the site had it after all (it does not serve /media/, or a race)
         report['unchanged'].append(name)
@@ -307,8 +335,12 @@ def _image_uploaded(run, item, answer, report):
 def _upload_refused(run, item, exc):
     name = item['record']['image_name']
     if error_code(exc) == 'name_taken':
-        run.fail(item['image_path'], 'the site holds another picture under %s; it was not replaced and product %r '
-                 'was not created' % (name, item['record']['name']), field='image_name')
+        run.fail(
+            item['image_path'],
+            'the site holds another picture under %s; it was not replaced and product %r '
+            'was not created' % (name, item['record']['name']),
+            field='image_name',
+        )
     else:
         run.fail(item['image_path'], 'image upload refused, product %r not created: %s' % (item['record']['name'], exc))
 
@@ -324,8 +356,10 @@ def _remove_orphan(run, item):
     else:
         reason = 'the site cannot delete images'
     if not removed:
-        run.warnings.append('%s: the image %s uploaded for the refused product %r is still on the site (%s)'
-                            % (item['file'], name, item['record']['name'], reason))
+        run.warnings.append(
+            '%s: the image %s uploaded for the refused product %r is still on the site (%s)'
+            % (item['file'], name, item['record']['name'], reason)
+        )
 
 
 def _create(run, path, item, key_of, refetch):
@@ -388,9 +422,13 @@ def _plan_products(run, items, site, images, report):
             report['unchanged'].append(name)
         elif held is not None or images.user(name):
             user = images.user(name)
-            run.fail(item['image_path'], 'the site holds another picture under %s%s; it is not replaced, and product %r '
-                     'was not created (image_names=content gives every picture a name of its own)'
-                     % (name, ", the picture of product %r" % user if user else '', record['name']), field='image_name')
+            run.fail(
+                item['image_path'],
+                'the site holds another picture under %s%s; it is not replaced, and product %r '
+                'was not created (image_names=content gives every picture a name of its own)'
+                % (name, ", the picture of product %r" % user if user else '', record['name']),
+                field='image_name',
+            )
             continue
         else:
             item['upload'] = True
@@ -423,8 +461,10 @@ def _create_batch(run, batch, refetch):
                 _remove_orphan(run, item)
         return
     if not isinstance(created, list) or len(created) != len(batch):
-        raise CatalogError('POST %s: the site answered a list of %d products with %r'
-                           % (run.client.url_for(PRODUCTS_PATH), len(batch), created))
+        raise CatalogError(
+            'POST %s: the site answered a list of %d products with %r'
+            % (run.client.url_for(PRODUCTS_PATH), len(batch), created)
+        )
     for item, record in zip(batch, created):
         run.created.append(record)
         item['status'] = 'created'
@@ -490,12 +530,14 @@ def _run_products(run, todo, report, refetch, bulk):
         pool.shutdown(wait=True)
 
 
-def sync_catalog(client, descriptions, images, image_suffix='.jpeg', image_names='content', check_mode=False,
-                 diff=False):
+def sync_catalog(
+    client, descriptions, images, image_suffix='.jpeg', image_names='content', check_mode=False, diff=False
+):
     """Upload missing images and products; see the module docs. Returns ``(result, warnings)``."""
     if image_names not in IMAGE_NAMES:
-        raise SyncError('nothing was written', [error_entry('must be one of %s' % ', '.join(IMAGE_NAMES),
-                                                            field='image_names')])
+        raise SyncError(
+            'nothing was written', [error_entry('must be one of %s' % ', '.join(IMAGE_NAMES), field='image_names')]
+        )
     run = _Run(client, check_mode, PRODUCTS_PATH, 'products')
     items = _load_products(descriptions, images, image_suffix, image_names, run)
     report = {'created': [], 'unchanged': [], 'diff': []}
@@ -523,12 +565,22 @@ def sync_catalog(client, descriptions, images, image_suffix='.jpeg', image_names
             raise SyncError('nothing was written', [error_entry(str(exc))])
 
     for entry in run.different:
-        run.warnings.append('%s: product %r is on the site with a different %s (left as it is: the module only '
-                            'creates missing products)' % (entry['file'], entry['name'], ', '.join(sorted(entry['fields']))))
+        run.warnings.append(
+            '%s: product %r is on the site with a different %s (left as it is: the module only '
+            'creates missing products)' % (entry['file'], entry['name'], ', '.join(sorted(entry['fields'])))
+        )
     changes = report.pop('diff')
-    products = [{'name': item['record']['name'], 'weight': item['record']['weight'], 'file': item['file'],
-                 'image_name': item['record']['image_name'], 'status': item['status']}
-                for item in items if item.get('status')]
+    products = [
+        {
+            'name': item['record']['name'],
+            'weight': item['record']['weight'],
+            'file': item['file'],
+            'image_name': item['record']['image_name'],
+            'status': item['status'],
+        }
+        for item in items
+        if item.get('status')
+    ]
     image_text = '; images: %d uploaded, %d unchanged' % (len(report['created']), len(report['unchanged']))
     result = {
         'changed': run.changed or (check_mode and bool(run.created or report['created'])),
@@ -549,8 +601,10 @@ def sync_catalog(client, descriptions, images, image_suffix='.jpeg', image_names
     if diff:
         result['diff'] = {
             'before': {'products': {}, 'images': {}},
-            'after': {'products': dict((rec['name'], rec) for rec in run.created),
-                      'images': dict((name, 'sha256:' + local) for name, dummy, local in changes)},
+            'after': {
+                'products': dict((rec['name'], rec) for rec in run.created),
+                'images': dict((name, 'sha256:' + local) for name, dummy, local in changes),
+            },
             'before_header': client.url_for(PRODUCTS_PATH),
             'after_header': client.url_for(PRODUCTS_PATH),
         }
@@ -569,7 +623,10 @@ def _review_problem(review):
     for field, limit in (('title', 'review_title'), ('name', 'review_name'), ('feedback', 'feedback')):
         if _too_long(review[field], LIMITS[limit]):
             return field, 'the %s is %d characters long; the site takes at most %d' % (
-                field, len(review[field]), LIMITS[limit])
+                field,
+                len(review[field]),
+                LIMITS[limit],
+            )
     return None
 
 
@@ -585,12 +642,20 @@ def _load_reviews(src, run):
             run.fail(review['file'], problem[1], line={'title': 1, 'name': 2}.get(problem[0], 4), field=problem[0])
             continue
         if key in seen:
-            run.fail(review['file'], 'the same review (title %r, name %r, date %s) is already in %s'
-                     % (record['title'], record['name'], record['date'], seen[key]))
+            run.fail(
+                review['file'],
+                'the same review (title %r, name %r, date %s) is already in %s'
+                % (record['title'], record['name'], record['date'], seen[key]),
+            )
             continue
         seen[key] = review['file']
-        items.append({'file': review['file'], 'record': record,
-                      'key': {'title': record['title'], 'name': record['name'], 'date': record['date']}})
+        items.append(
+            {
+                'file': review['file'],
+                'record': record,
+                'key': {'title': record['title'], 'name': record['name'], 'date': record['date']},
+            }
+        )
     return items
 
 
@@ -629,8 +694,10 @@ def sync_reviews(client, src, check_mode=False, diff=False):
             run.fail(item['file'], str(exc))
 
     for entry in run.different:
-        run.warnings.append('%s: the review %r by %s on %s is on the site with a different text (left as it is)'
-                            % (entry['file'], entry['title'], entry['name'], entry['date']))
+        run.warnings.append(
+            '%s: the review %r by %s on %s is on the site with a different text (left as it is)'
+            % (entry['file'], entry['title'], entry['name'], entry['date'])
+        )
     result = {
         'changed': bool(run.changed or (check_mode and run.created)),
         'created': run.created,
@@ -666,9 +733,18 @@ def _connected(options, work):
 
 def catalog_upload(options, check_mode=False, diff=False):
     """The job of ``storeops.shop.catalog_upload``."""
-    return _connected(options, lambda client: sync_catalog(
-        client, options['descriptions'], options['images'], image_suffix=options.get('image_suffix', '.jpeg'),
-        image_names=options.get('image_names', 'content'), check_mode=check_mode, diff=diff))
+    return _connected(
+        options,
+        lambda client: sync_catalog(
+            client,
+            options['descriptions'],
+            options['images'],
+            image_suffix=options.get('image_suffix', '.jpeg'),
+            image_names=options.get('image_names', 'content'),
+            check_mode=check_mode,
+            diff=diff,
+        ),
+    )
 
 
 def review_upload(options, check_mode=False, diff=False):

@@ -57,7 +57,9 @@ def parse_weight(text):
     if unit is None:
         raise ValueError("weight %r has no unit (write it like '500 lbs')" % text)
     if unit.strip().lower() not in _POUNDS:
-        raise ValueError("weight %r is not in pounds: unit %r is not lbs (write it like '500 lbs')" % (text, unit.strip()))
+        raise ValueError(
+            "weight %r is not in pounds: unit %r is not lbs (write it like '500 lbs')" % (text, unit.strip())
+        )
     shown = '%s%s%s' % (sign, number, decimals or '')
     if decimals and decimals.strip('.0'):
         raise ValueError('weight must be a whole number of pounds, got %s' % shown)

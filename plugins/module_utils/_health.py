@@ -205,7 +205,9 @@ def check_config(config, file=None, addresses=True):
         if settings[field] is not None and not isinstance(settings[field], str):
             bad(field, 'must be a string or null, got %r' % (settings[field],))
     for field in ('smtp_password_file', 'smtp_ca_path'):
-        if settings[field] is not None and (not isinstance(settings[field], str) or not settings[field].startswith('/')):
+        if settings[field] is not None and (
+            not isinstance(settings[field], str) or not settings[field].startswith('/')
+        ):
             bad(field, 'must be an absolute path or null, got %r' % (settings[field],))
     for field in ('mail_from', 'smtp_host', 'mail_body'):
         if not isinstance(settings[field], str) or (field != 'mail_body' and not settings[field].strip()):
@@ -217,7 +219,10 @@ def check_config(config, file=None, addresses=True):
     if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
         bad('smtp_port', 'must be a port number or null (25, or 465 with smtp_security tls), got %r' % (port,))
     if settings['smtp_security'] is not None and settings['smtp_security'] not in SECURITY_CHOICES:
-        bad('smtp_security', 'must be one of %s or null, got %r' % (', '.join(SECURITY_CHOICES), settings['smtp_security']))
+        bad(
+            'smtp_security',
+            'must be one of %s or null, got %r' % (', '.join(SECURITY_CHOICES), settings['smtp_security']),
+        )
     timeout = settings['smtp_timeout']
     if not _is_number(timeout) or not 0 < timeout <= LOCK_TIMEOUT:
         bad('smtp_timeout', 'must be a number of seconds over 0 and at most %d, got %r' % (LOCK_TIMEOUT, timeout))
@@ -251,8 +256,9 @@ def load_config(path, addresses=True):
     except UnicodeDecodeError as exc:
         raise JobError('the configuration is not UTF-8', [error_entry(str(exc), file=path)])
     except ValueError as exc:
-        raise JobError('the configuration is not valid JSON',
-                       [error_entry(exc.msg, file=path, line=getattr(exc, 'lineno', None))])
+        raise JobError(
+            'the configuration is not valid JSON', [error_entry(exc.msg, file=path, line=getattr(exc, 'lineno', None))]
+        )
     errors = check_config(config, file=path, addresses=addresses)
     if errors:
         raise JobError('the configuration is invalid', errors)
@@ -263,8 +269,16 @@ def load_config(path, addresses=True):
 
 
 def _result(name, description, value, unit, threshold, alert_when, failing, message, error=None, **extra):
-    result = dict(name=name, description=description, value=value, unit=unit, threshold=threshold, alert_when=alert_when,
-                  state='error' if error else ('failing' if failing else 'ok'), message=error or message)
+    result = dict(
+        name=name,
+        description=description,
+        value=value,
+        unit=unit,
+        threshold=threshold,
+        alert_when=alert_when,
+        state='error' if error else ('failing' if failing else 'ok'),
+        message=error or message,
+    )
     result.update(extra)
     return result
 
@@ -277,9 +291,17 @@ def check_cpu(max_percent, interval):
         return _result('cpu', description, None, '%', max_percent, rule, True, None, error=PSUTIL_IMPORT_ERROR)
     value = round(psutil.cpu_percent(interval=interval), 1)
     failing = value > max_percent
-    return _result('cpu', description, value, '%', max_percent, rule, failing,
-                   'CPU usage %s%% over %ss (alert when over %s%%)' % (fmt_number(value), fmt_number(interval),
-                                                                       fmt_number(max_percent)))
+    return _result(
+        'cpu',
+        description,
+        value,
+        '%',
+        max_percent,
+        rule,
+        failing,
+        'CPU usage %s%% over %ss (alert when over %s%%)'
+        % (fmt_number(value), fmt_number(interval), fmt_number(max_percent)),
+    )
 
 
 def check_disk(mount, min_free_percent):
@@ -290,19 +312,49 @@ def check_disk(mount, min_free_percent):
     try:
         stats = os.statvfs(mount)
     except OSError as exc:
-        return _result(name, description, None, '%', min_free_percent, rule, True, None, mount=mount,
-                       error='cannot read %s: %s' % (mount, exc.strerror or exc))
+        return _result(
+            name,
+            description,
+            None,
+            '%',
+            min_free_percent,
+            rule,
+            True,
+            None,
+            mount=mount,
+            error='cannot read %s: %s' % (mount, exc.strerror or exc),
+        )
     total = stats.f_blocks * stats.f_frsize
     free = stats.f_bavail * stats.f_frsize
     if total <= 0:
-        return _result(name, description, None, '%', min_free_percent, rule, True, None, mount=mount,
-                       error='%s is on a file system without a size' % mount)
+        return _result(
+            name,
+            description,
+            None,
+            '%',
+            min_free_percent,
+            rule,
+            True,
+            None,
+            mount=mount,
+            error='%s is on a file system without a size' % mount,
+        )
     value = round(100.0 * free / total, 1)
     failing = 100.0 * free / total < min_free_percent
-    return _result(name, description, value, '%', min_free_percent, rule, failing,
-                   '%s%% available on %s (%s free of %s; alert when less than %s%%)'
-                   % (fmt_number(value), mount, _size(free), _size(total), fmt_number(min_free_percent)),
-                   mount=mount, free_bytes=free, total_bytes=total)
+    return _result(
+        name,
+        description,
+        value,
+        '%',
+        min_free_percent,
+        rule,
+        failing,
+        '%s%% available on %s (%s free of %s; alert when less than %s%%)'
+        % (fmt_number(value), mount, _size(free), _size(total), fmt_number(min_free_percent)),
+        mount=mount,
+        free_bytes=free,
+        total_bytes=total,
+    )
 
 
 def _size(size):
@@ -322,9 +374,17 @@ def check_memory(min_available_mb):
     available = psutil.virtual_memory().available
     value = round(available / float(MB), 1)
     failing = available < min_available_mb * MB
-    return _result('memory', description, value, 'MB', min_available_mb, rule, failing,
-                   '%s MB available (alert when less than %s MB)' % (fmt_number(value), fmt_number(min_available_mb)),
-                   available_bytes=available)
+    return _result(
+        'memory',
+        description,
+        value,
+        'MB',
+        min_available_mb,
+        rule,
+        failing,
+        '%s MB available (alert when less than %s MB)' % (fmt_number(value), fmt_number(min_available_mb)),
+        available_bytes=available,
+    )
 
 
 def check_localhost():
@@ -334,11 +394,27 @@ def check_localhost():
     try:
         address = socket.gethostbyname(LOCALHOST)
     except (socket.gaierror, socket.herror, UnicodeError) as exc:
-        return _result('localhost', description, None, '', LOCALHOST_ADDRESS, rule, True,
-                       'localhost cannot be resolved: %s' % (getattr(exc, 'strerror', None) or exc))
+        return _result(
+            'localhost',
+            description,
+            None,
+            '',
+            LOCALHOST_ADDRESS,
+            rule,
+            True,
+            'localhost cannot be resolved: %s' % (getattr(exc, 'strerror', None) or exc),
+        )
     failing = address != LOCALHOST_ADDRESS
-    return _result('localhost', description, address, '', LOCALHOST_ADDRESS, rule, failing,
-                   'localhost resolves to %s%s' % (address, ', not %s' % LOCALHOST_ADDRESS if failing else ''))
+    return _result(
+        'localhost',
+        description,
+        address,
+        '',
+        LOCALHOST_ADDRESS,
+        rule,
+        failing,
+        'localhost resolves to %s%s' % (address, ', not %s' % LOCALHOST_ADDRESS if failing else ''),
+    )
 
 
 def run_checks(settings):
@@ -371,14 +447,21 @@ def subjects(name, settings):
         return 'Error - CPU usage is over %s%%' % limit, 'Recovered - CPU usage is back under %s%%' % limit
     if kind == 'disk':
         limit = fmt_number(settings['disk_min_free_percent'])
-        return ('Error - Available disk space is less than %s%%' % limit,
-                'Recovered - Available disk space is back over %s%%' % limit)
+        return (
+            'Error - Available disk space is less than %s%%' % limit,
+            'Recovered - Available disk space is back over %s%%' % limit,
+        )
     if kind == 'memory':
         limit = fmt_number(settings['memory_min_available_mb'])
-        return 'Error - Available memory is less than %sMB' % limit, 'Recovered - Available memory is back over %sMB' % limit
+        return (
+            'Error - Available memory is less than %sMB' % limit,
+            'Recovered - Available memory is back over %sMB' % limit,
+        )
     if kind == 'localhost':
-        return ('Error - localhost cannot be resolved to %s' % LOCALHOST_ADDRESS,
-                'Recovered - localhost resolves to %s again' % LOCALHOST_ADDRESS)
+        return (
+            'Error - localhost cannot be resolved to %s' % LOCALHOST_ADDRESS,
+            'Recovered - localhost resolves to %s again' % LOCALHOST_ADDRESS,
+        )
     raise ValueError('unknown check %r' % name)
 
 
@@ -402,8 +485,12 @@ def read_state(path):
             return empty_state()
         raise
     state = json.loads(raw.decode('utf-8'))
-    if (not isinstance(state, dict) or state.get('version') != STATE_VERSION or not isinstance(state.get('checks'), dict)
-            or not isinstance(state.get('pending'), list)):
+    if (
+        not isinstance(state, dict)
+        or state.get('version') != STATE_VERSION
+        or not isinstance(state.get('checks'), dict)
+        or not isinstance(state.get('pending'), list)
+    ):
         raise ValueError('not a version %d health-check state' % STATE_VERSION)
     state.setdefault('last_run', None)
     return state
@@ -426,8 +513,17 @@ def _details(settings, check, lines):
 
 def _mail(settings, check, kind, subject, intro, lines, now):
     body = '%s\n\n%s\n' % (intro, _details(settings, check, lines))
-    return dict(id='%s/%s/%d' % (check['name'], kind, int(now * 1000)), check=check['name'], kind=kind,
-                subject=subject, body=body, created=now, message_id=None, attempts=0, last_error=None)
+    return dict(
+        id='%s/%s/%d' % (check['name'], kind, int(now * 1000)),
+        check=check['name'],
+        kind=kind,
+        subject=subject,
+        body=body,
+        created=now,
+        message_id=None,
+        attempts=0,
+        last_error=None,
+    )
 
 
 def evaluate(state, checks, settings, now):
@@ -462,19 +558,41 @@ def evaluate(state, checks, settings, now):
                 notes.append('%s: failing (%s), alert queued' % (name, check['message']))
             elif status == 'ok':
                 entry['status'] = 'ok'
-                notes.append('%s: failed %d of %d runs needed for an alert (%s)' % (name, failures, needed, check['message']))
+                notes.append(
+                    '%s: failed %d of %d runs needed for an alert (%s)' % (name, failures, needed, check['message'])
+                )
             elif reminder and now - float(entry.get('notified') or 0) >= reminder - REMINDER_SLACK:
                 entry['notified'] = now
-                queued.append(_mail(settings, check, 'reminder', alert_subject, settings['mail_body'],
-                                    ['Failing since: %s (still failing; a reminder every %s minutes)'
-                                     % (readable_utc(entry['since']), fmt_number(reminder / 60.0))], now))
+                queued.append(
+                    _mail(
+                        settings,
+                        check,
+                        'reminder',
+                        alert_subject,
+                        settings['mail_body'],
+                        [
+                            'Failing since: %s (still failing; a reminder every %s minutes)'
+                            % (readable_utc(entry['since']), fmt_number(reminder / 60.0))
+                        ],
+                        now,
+                    )
+                )
                 notes.append('%s: still failing (%s), reminder queued' % (name, check['message']))
         else:
             entry['failures'] = 0
             entry.pop('first_failure', None)
             if status == 'failing':
-                queued.append(_mail(settings, check, 'recovery', recovery_subject, RECOVERY_BODY,
-                                    ['Failing from: %s to %s' % (readable_utc(entry['since']), readable_utc(now))], now))
+                queued.append(
+                    _mail(
+                        settings,
+                        check,
+                        'recovery',
+                        recovery_subject,
+                        RECOVERY_BODY,
+                        ['Failing from: %s to %s' % (readable_utc(entry['since']), readable_utc(now))],
+                        now,
+                    )
+                )
                 notes.append('%s: OK again (%s), recovery queued' % (name, check['message']))
             entry['status'] = 'ok'
             entry.pop('since', None)
@@ -485,11 +603,16 @@ def evaluate(state, checks, settings, now):
         del state['checks'][name]
     state['pending'].extend(queued)
     if len(state['pending']) > MAX_PENDING:
-        dropped = state['pending'][:len(state['pending']) - MAX_PENDING]
-        del state['pending'][:len(dropped)]
-        notes.append('dropped %s (more than %d pending): %s'
-                     % ('the oldest pending mail' if len(dropped) == 1 else 'the %d oldest pending mails' % len(dropped),
-                        MAX_PENDING, ', '.join(m['subject'] for m in dropped)))
+        dropped = state['pending'][: len(state['pending']) - MAX_PENDING]
+        del state['pending'][: len(dropped)]
+        notes.append(
+            'dropped %s (more than %d pending): %s'
+            % (
+                'the oldest pending mail' if len(dropped) == 1 else 'the %d oldest pending mails' % len(dropped),
+                MAX_PENDING,
+                ', '.join(m['subject'] for m in dropped),
+            )
+        )
     return queued, notes
 
 
@@ -504,8 +627,10 @@ def read_password(path):
         with open(path, 'rb') as handle:
             lines = handle.read().decode('utf-8').splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise MailError('cannot read the SMTP password file %s: %s' % (path, getattr(exc, 'strerror', None) or exc),
-                        field='smtp_password_file')
+        raise MailError(
+            'cannot read the SMTP password file %s: %s' % (path, getattr(exc, 'strerror', None) or exc),
+            field='smtp_password_file',
+        )
     return lines[0] if lines else ''
 
 
@@ -513,10 +638,16 @@ def connection_from(settings):
     from ansible_collections.storeops.shop.plugins.module_utils._smtp import Connection
 
     password = read_password(settings['smtp_password_file']) if settings['smtp_password_file'] else None
-    return Connection(host=settings['smtp_host'], port=settings['smtp_port'], security=settings['smtp_security'],
-                      username=settings['smtp_username'], password=password,
-                      timeout=settings['smtp_timeout'], validate_certs=settings['smtp_validate_certs'],
-                      ca_path=settings['smtp_ca_path'])
+    return Connection(
+        host=settings['smtp_host'],
+        port=settings['smtp_port'],
+        security=settings['smtp_security'],
+        username=settings['smtp_username'],
+        password=password,
+        timeout=settings['smtp_timeout'],
+        validate_certs=settings['smtp_validate_certs'],
+        ca_path=settings['smtp_ca_path'],
+    )
 
 
 def send_pending(state, settings, save, log, now=None):
@@ -531,7 +662,11 @@ def send_pending(state, settings, save, log, now=None):
     import email.utils
 
     from ansible_collections.storeops.shop.plugins.module_utils._mail_message import (
-        MailError, Spec, build_message, make_message_id)
+        MailError,
+        Spec,
+        build_message,
+        make_message_id,
+    )
     from ansible_collections.storeops.shop.plugins.module_utils._smtp import deliver
 
     def failed(pending, exc):
@@ -542,8 +677,10 @@ def send_pending(state, settings, save, log, now=None):
 
     try:
         conn = connection_from(settings)
-        specs = [Spec(sender=settings['mail_from'], to=settings['mail_to'], subject=pending['subject'],
-                      body=pending['body']) for pending in state['pending']]
+        specs = [
+            Spec(sender=settings['mail_from'], to=settings['mail_to'], subject=pending['subject'], body=pending['body'])
+            for pending in state['pending']
+        ]
     except MailError as exc:
         return failed(state['pending'][0], exc)
     new_ids = False
@@ -566,10 +703,18 @@ def send_pending(state, settings, save, log, now=None):
             log.warning(warning)
         state['pending'].pop(0)
         save()
-        log.info('sent "%s" to %s: %s, Message-ID %s%s' % (
-            pending['subject'], ', '.join(spec.recipients), reply, pending['message_id'],
-            ' (after %d failed attempt%s)' % (pending['attempts'], '' if pending['attempts'] == 1 else 's')
-            if pending.get('attempts') else ''))
+        log.info(
+            'sent "%s" to %s: %s, Message-ID %s%s'
+            % (
+                pending['subject'],
+                ', '.join(spec.recipients),
+                reply,
+                pending['message_id'],
+                ' (after %d failed attempt%s)' % (pending['attempts'], '' if pending['attempts'] == 1 else 's')
+                if pending.get('attempts')
+                else '',
+            )
+        )
     return None
 
 
@@ -648,8 +793,10 @@ def _owner_problem(state_file):
         name = pwd.getpwuid(owner).pw_name
     except (ImportError, KeyError):
         name = str(owner)
-    return ('%s belongs to %s: run the job as that user (runuser -u %s -- <the command in the cron entry>),'
-            ' not as root' % (directory, name, name))
+    return (
+        '%s belongs to %s: run the job as that user (runuser -u %s -- <the command in the cron entry>),'
+        ' not as root' % (directory, name, name)
+    )
 
 
 def run_job(settings, log, now=None):
@@ -703,10 +850,13 @@ def _locked_run(settings, log, state_file, started, now):
         failing = [c['name'] for c in checks if c['state'] != 'ok']
         rc = 2 if problem else (1 if failing else 0)
         if problem:
-            log.error('cannot send mail: %s; %d mail%s pending, the next run tries again'
-                      % (problem, len(state['pending']), '' if len(state['pending']) == 1 else 's'))
-        state['last_run'] = dict(started=started, finished=time.time() if now is None else now, rc=rc,
-                                 pid=os.getpid(), failing=failing)
+            log.error(
+                'cannot send mail: %s; %d mail%s pending, the next run tries again'
+                % (problem, len(state['pending']), '' if len(state['pending']) == 1 else 's')
+            )
+        state['last_run'] = dict(
+            started=started, finished=time.time() if now is None else now, rc=rc, pid=os.getpid(), failing=failing
+        )
         save()
     except OSError as exc:
         log.error('cannot write the state file %s: %s' % (state_file, exc.strerror or exc))
@@ -722,7 +872,8 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(
         prog='python3 -m ansible_collections.storeops.shop.plugins.module_utils._health',
-        description='storeops.shop health check: CPU, disk, memory and localhost; mails alerts and recoveries.')
+        description='storeops.shop health check: CPU, disk, memory and localhost; mails alerts and recoveries.',
+    )
     parser.add_argument('--config', default=DEFAULT_CONFIG_FILE, help='the JSON configuration (default: %(default)s)')
     parser.add_argument('--check-config', action='store_true', help='only validate the configuration, then exit')
     parser.add_argument('--verbose', action='store_true', help='also print the log on stderr (default: on a terminal)')
@@ -752,8 +903,18 @@ def main(argv=None):
 
 def job_info(state_file, cron_file, max_age, now):
     """How the role's cron job is doing on this host, from its cron entry and state file."""
-    info = dict(installed=os.path.exists(cron_file), cron_file=cron_file, state_file=state_file, last_run=None,
-                last_run_age=None, last_rc=None, pending_mail=0, pending_subjects=[], max_age=max_age, error=None)
+    info = dict(
+        installed=os.path.exists(cron_file),
+        cron_file=cron_file,
+        state_file=state_file,
+        last_run=None,
+        last_run_age=None,
+        last_rc=None,
+        pending_mail=0,
+        pending_subjects=[],
+        max_age=max_age,
+        error=None,
+    )
     if not info['installed']:
         return info, None
     rule = 'over %s s' % fmt_number(max_age)
@@ -778,7 +939,11 @@ def job_info(state_file, cron_file, max_age, now):
         # Alerts that do not get out are as bad as a job that does not run.
         oldest = min(float(p.get('created') or now) for p in pending)
         stuck = max(0.0, now - oldest)
-        message += ', %d mail%s pending for %s s' % (len(pending), '' if len(pending) == 1 else 's', fmt_number(round(stuck)))
+        message += ', %d mail%s pending for %s s' % (
+            len(pending),
+            '' if len(pending) == 1 else 's',
+            fmt_number(round(stuck)),
+        )
         failing = failing or stuck > max_age
     message += ' (failing when silent, or mail pending, for more than %s s)' % fmt_number(max_age)
     return info, _result('job', 'Health-check job', round(age, 1), 's', max_age, rule, failing, message)
@@ -787,8 +952,11 @@ def job_info(state_file, cron_file, max_age, now):
 def check_module_options(options):
     errors = check_thresholds(options)
     if not _is_number(options.get('job_max_age')) or options['job_max_age'] <= 0:
-        errors.append(error_entry('must be a number of seconds over 0, got %r' % (options.get('job_max_age'),),
-                                  field='job_max_age'))
+        errors.append(
+            error_entry(
+                'must be a number of seconds over 0, got %r' % (options.get('job_max_age'),), field='job_max_age'
+            )
+        )
     for field in ('job_state_file', 'job_cron_file'):
         if not isinstance(options.get(field), str) or not options[field].startswith('/'):
             errors.append(error_entry('must be an absolute path, got %r' % (options.get(field),), field=field))

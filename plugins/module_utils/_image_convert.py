@@ -127,8 +127,17 @@ _SWAPS_AXES = frozenset(('ROTATE_90', 'ROTATE_270', 'TRANSPOSE', 'TRANSVERSE'))
 class Spec:
     """Validated conversion options (everything that decides the output pixels and bytes)."""
 
-    def __init__(self, size=None, fit='contain', rotate=0, auto_orient=True, background='white',
-                 output_format='jpeg', quality=85, progressive=False):
+    def __init__(
+        self,
+        size=None,
+        fit='contain',
+        rotate=0,
+        auto_orient=True,
+        background='white',
+        output_format='jpeg',
+        quality=85,
+        progressive=False,
+    ):
         if size is not None:
             size = tuple(size)
             if len(size) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size):
@@ -165,9 +174,16 @@ class Spec:
 
     @classmethod
     def from_dict(cls, data):
-        return cls(size=data['size'], fit=data['fit'], rotate=data['rotate'], auto_orient=data['auto_orient'],
-                   background=tuple(data['background']), output_format=data['format'],
-                   quality=data['quality'], progressive=data['progressive'])
+        return cls(
+            size=data['size'],
+            fit=data['fit'],
+            rotate=data['rotate'],
+            auto_orient=data['auto_orient'],
+            background=tuple(data['background']),
+            output_format=data['format'],
+            quality=data['quality'],
+            progressive=data['progressive'],
+        )
 
     def fingerprint(self):
         """Stable hash of every option that changes the output, plus the pipeline version."""
@@ -194,10 +210,15 @@ def parse_color(value):
     try:
         rgb = ImageColor.getrgb(str(value))
     except ValueError:
-        raise SpecError('background', 'background %r is not a colour Pillow understands (try a name like "white" or "#ffffff")' % (value,))
+        raise SpecError(
+            'background',
+            'background %r is not a colour Pillow understands (try a name like "white" or "#ffffff")' % (value,),
+        )
     if len(rgb) == 4:
         if rgb[3] != 255:
-            raise SpecError('background', 'background must be opaque: transparency is flattened onto it, got %r' % (value,))
+            raise SpecError(
+                'background', 'background must be opaque: transparency is flattened onto it, got %r' % (value,)
+            )
         rgb = rgb[:3]
     return tuple(rgb)
 
@@ -409,7 +430,7 @@ def reduce_flatten(im, factor, box, background):
     tiles_w = -(-width // _TILE)
     marks = mixed.reduce(_TILE).tobytes()
     for row in range(len(marks) // tiles_w):
-        line = marks[row * tiles_w:(row + 1) * tiles_w]
+        line = marks[row * tiles_w : (row + 1) * tiles_w]
         start = 0
         while True:
             # one crop per run of neighbouring marked tiles keeps the Python overhead low
@@ -432,8 +453,12 @@ def _safe_box(box, out_size, size):
     """Integer box around the float ``box`` with room for the filter support (as Pillow's resize)."""
     support_x = (_FILTER_SUPPORT - 0.5) * (box[2] - box[0]) / out_size[0]
     support_y = (_FILTER_SUPPORT - 0.5) * (box[3] - box[1]) / out_size[1]
-    return (max(0, int(box[0] - support_x)), max(0, int(box[1] - support_y)),
-            min(size[0], int(math.ceil(box[2] + support_x))), min(size[1], int(math.ceil(box[3] + support_y))))
+    return (
+        max(0, int(box[0] - support_x)),
+        max(0, int(box[1] - support_y)),
+        min(size[0], int(math.ceil(box[2] + support_x))),
+        min(size[1], int(math.ceil(box[3] + support_y))),
+    )
 
 
 def resample(im, box, out_size, has_alpha, background, allow_grey=True):
@@ -516,8 +541,10 @@ def render(im, spec, names=()):
     if im.format == 'JPEG' and im.mode in ('RGB', 'L', 'CMYK'):
         # libjpeg scales by 1/2, 1/4, 1/8 while decoding; keep >= 2x the output so the
         # reduce + BICUBIC steps still do the real filtering.
-        want = (int(math.ceil(2 * im.size[0] * out_size[0] / (box[2] - box[0]))),
-                int(math.ceil(2 * im.size[1] * out_size[1] / (box[3] - box[1]))))
+        want = (
+            int(math.ceil(2 * im.size[0] * out_size[0] / (box[2] - box[0]))),
+            int(math.ceil(2 * im.size[1] * out_size[1] / (box[3] - box[1]))),
+        )
         before = im.size
         if want[0] < before[0] and want[1] < before[1] and im.draft(im.mode, want) is not None and im.size != before:
             if box == (0.0, 0.0, float(before[0]), float(before[1])):
@@ -573,7 +600,7 @@ def _tiff_tag(buffer, entry, kind, count):
         if start + length > len(buffer):
             return None
     if kind == 7:
-        return bytes(buffer[start:start + length])
+        return bytes(buffer[start : start + length])
     return struct.unpack_from('<%d%s' % (count, code), buffer, start)
 
 
@@ -607,18 +634,37 @@ def plain_tiff(buffer):
             tags[tag] = values
     samples = tags.get(277, (1,))[0]
     mode = {(1, (1,)): 'L', (3, (2,)): 'RGB', (4, (2,)): 'RGBA'}.get((samples, tags.get(262)))
-    if (mode is None or 256 not in tags or 257 not in tags or len(tags.get(273, ())) != 1
-            or len(tags.get(279, ())) != 1 or tags.get(258) != (8,) * samples or tags.get(259, (1,)) != (1,)
-            or tags.get(284, (1,)) != (1,) or tags.get(339, (1,) * samples) != (1,) * samples
-            or (mode == 'RGBA') != (tags.get(338) == (2,))):
+    if (
+        mode is None
+        or 256 not in tags
+        or 257 not in tags
+        or len(tags.get(273, ())) != 1
+        or len(tags.get(279, ())) != 1
+        or tags.get(258) != (8,) * samples
+        or tags.get(259, (1,)) != (1,)
+        or tags.get(284, (1,)) != (1,)
+        or tags.get(339, (1,) * samples) != (1,) * samples
+        or (mode == 'RGBA') != (tags.get(338) == (2,))
+    ):
         return None
     width, height = tags[256][0], tags[257][0]
     offset, length = tags[273][0], tags[279][0]
-    if (width < 1 or height < 1 or tags.get(278, (height,))[0] < height or length != width * height * samples
-            or offset + length > len(buffer)):
+    if (
+        width < 1
+        or height < 1
+        or tags.get(278, (height,))[0] < height
+        or length != width * height * samples
+        or offset + length > len(buffer)
+    ):
         return None
-    return {'mode': mode, 'size': (width, height), 'offset': offset, 'length': length,
-            'orientation': tags.get(274, (None,))[0], 'icc_profile': tags.get(34675)}
+    return {
+        'mode': mode,
+        'size': (width, height),
+        'offset': offset,
+        'length': length,
+        'orientation': tags.get(274, (None,))[0],
+        'icc_profile': tags.get(34675),
+    }
 
 
 # Larger files may be memory-mapped instead of read (see Source).
@@ -692,7 +738,7 @@ class Source:
         buffer = self._data
         if self._plain is not None:
             plain = self._plain
-            view = memoryview(buffer)[plain['offset']:plain['offset'] + plain['length']]
+            view = memoryview(buffer)[plain['offset'] : plain['offset'] + plain['length']]
             flat = Image.frombuffer(plain['mode'], plain['size'], view, 'raw', plain['mode'], 0, 1)
             flat.info = {'icc_profile': plain['icc_profile']} if plain['icc_profile'] else {}
             flat.format = 'TIFF'
@@ -704,9 +750,14 @@ class Source:
             bands = len(im.getbands())
             width, height = im.size
             offset = tile[2]
-            if (rawmode == im.mode and direction == 1 and stride in (0, width * bands)
-                    and tuple(tile[1]) == (0, 0, width, height) and offset + width * bands * height <= len(buffer)):
-                view = memoryview(buffer)[offset:offset + width * bands * height]
+            if (
+                rawmode == im.mode
+                and direction == 1
+                and stride in (0, width * bands)
+                and tuple(tile[1]) == (0, 0, width, height)
+                and offset + width * bands * height <= len(buffer)
+            ):
+                view = memoryview(buffer)[offset : offset + width * bands * height]
                 flat = Image.frombuffer(im.mode, im.size, view, 'raw', rawmode, 0, 1)
                 flat.info = dict(im.info)
                 flat.format = im.format

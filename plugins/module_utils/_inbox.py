@@ -45,7 +45,7 @@ from ansible_collections.storeops.shop.plugins.module_utils._fs import file_sha2
 from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, error_entry
 
 ARCHIVE_SUFFIXES = ('.tar.gz', '.tgz', '.tar', '.zip')
-DEFAULT_MAX_SIZE = 10 * 1024 ** 3
+DEFAULT_MAX_SIZE = 10 * 1024**3
 MAX_MEMBERS = 100000
 _STAMP = '%Y%m%dT%H%M%SZ'
 
@@ -64,7 +64,7 @@ def delivery_name(filename):
     lower = filename.lower()
     for suffix in ARCHIVE_SUFFIXES:
         if lower.endswith(suffix):
-            return filename[:-len(suffix)]
+            return filename[: -len(suffix)]
     return filename
 
 
@@ -85,8 +85,10 @@ def list_inbox(inbox):
     try:
         entries = list(os.scandir(inbox))
     except OSError as exc:
-        raise JobError('cannot read the inbox', [error_entry('cannot list the folder: %s' % (exc.strerror or exc),
-                                                             file=inbox, field='inbox')])
+        raise JobError(
+            'cannot read the inbox',
+            [error_entry('cannot list the folder: %s' % (exc.strerror or exc), file=inbox, field='inbox')],
+        )
     for entry in entries:
         if entry.name.startswith('.'):
             continue  # hidden, or a delivery still being copied in as a dot file
@@ -108,8 +110,11 @@ def _fingerprint(path, kind):
         for name in sorted(files):
             full = os.path.join(root, name)
             info = os.lstat(full)
-            digest.update(('%s\0%d\0%d\n' % (os.path.relpath(full, path), info.st_size, int(info.st_mtime))).encode(
-                'utf-8', 'surrogateescape'))
+            digest.update(
+                ('%s\0%d\0%d\n' % (os.path.relpath(full, path), info.st_size, int(info.st_mtime))).encode(
+                    'utf-8', 'surrogateescape'
+                )
+            )
     return digest.hexdigest()
 
 
@@ -131,8 +136,12 @@ def _member_problem(member, dest):
     target = os.path.realpath(os.path.join(dest, name))
     if os.path.commonpath([target, dest]) != dest:
         return 'a path that leads out of the delivery (..)'
-    if member.ischr() or member.isblk() or member.isfifo() or not (member.isfile() or member.isdir() or member.issym()
-                                                                   or member.islnk()):
+    if (
+        member.ischr()
+        or member.isblk()
+        or member.isfifo()
+        or not (member.isfile() or member.isdir() or member.issym() or member.islnk())
+    ):
         return 'a device or other special file'
     if member.issym() or member.islnk():
         if os.path.isabs(member.linkname):
@@ -224,13 +233,18 @@ def find_root(folder):
     """The folder of the delivery that holds ``descriptions/``: the top, or one folder down."""
     if os.path.isdir(os.path.join(folder, 'descriptions')):
         return folder
-    subfolders = [entry.path for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)
-                  and not entry.name.startswith('.')]
+    subfolders = [
+        entry.path
+        for entry in os.scandir(folder)
+        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith('.')
+    ]
     inside = [path for path in subfolders if os.path.isdir(os.path.join(path, 'descriptions'))]
     if len(inside) == 1:
         return inside[0]
     if len(inside) > 1:
-        raise Refused('more than one folder holds descriptions/ (%s)' % ', '.join(sorted(os.path.basename(p) for p in inside)))
+        raise Refused(
+            'more than one folder holds descriptions/ (%s)' % ', '.join(sorted(os.path.basename(p) for p in inside))
+        )
     raise Refused('there is no descriptions/ folder in it')
 
 
@@ -244,12 +258,24 @@ class Inbox(object):
         self.rejected = os.path.abspath(options['rejected_dir'])
         self.max_size = options.get('max_size', DEFAULT_MAX_SIZE)
         if not os.path.isdir(self.inbox):
-            raise JobError('nothing was done', [error_entry('the inbox %s does not exist or is not a folder' % self.inbox,
-                                                            file=self.inbox, field='inbox')])
+            raise JobError(
+                'nothing was done',
+                [
+                    error_entry(
+                        'the inbox %s does not exist or is not a folder' % self.inbox, file=self.inbox, field='inbox'
+                    )
+                ],
+            )
         folders = [self.inbox, self.work, self.archive, self.rejected]
         if len(set(folders)) != 4:
-            raise JobError('nothing was done', [error_entry('inbox, work_dir, archive_dir and rejected_dir must be four '
-                                                            'different folders', field='work_dir')])
+            raise JobError(
+                'nothing was done',
+                [
+                    error_entry(
+                        'inbox, work_dir, archive_dir and rejected_dir must be four different folders', field='work_dir'
+                    )
+                ],
+            )
 
     def ensure(self, check_mode):
         if check_mode:
@@ -290,8 +316,11 @@ class Inbox(object):
 
     def clean_temporaries(self):
         try:
-            leftovers = [entry.path for entry in os.scandir(self.work) if entry.name.startswith('.')
-                         and entry.name.endswith('.tmp') and entry.is_dir(follow_symlinks=False)]
+            leftovers = [
+                entry.path
+                for entry in os.scandir(self.work)
+                if entry.name.startswith('.') and entry.name.endswith('.tmp') and entry.is_dir(follow_symlinks=False)
+            ]
         except OSError:
             return
         for path in leftovers:
@@ -301,7 +330,7 @@ class Inbox(object):
         """Move ``path`` into ``folder`` with a date stamp; never over an existing file."""
         base = os.path.basename(path)
         name = delivery_name(base)
-        suffix = base[len(name):]
+        suffix = base[len(name) :]
         target = os.path.join(folder, '%s.%s%s' % (name, now.strftime(_STAMP), suffix))
         counter = 1
         while os.path.lexists(target):
@@ -400,9 +429,15 @@ def delivery_inbox(options, check_mode=False, diff=False, now=None):
         if not name:
             raise JobError('nothing was done', [error_entry('is required with state=archived', field='name')])
         archived, changed = archive_delivery(inbox, name, check_mode, now)
-        result = {'changed': changed, 'archived': archived, 'deliveries': [], 'rejected': [],
-                  'msg': ('delivery %s archived as %s' % (name, archived)) if archived else
-                  'delivery %s is not in the inbox (already archived)' % name}
+        result = {
+            'changed': changed,
+            'archived': archived,
+            'deliveries': [],
+            'rejected': [],
+            'msg': ('delivery %s archived as %s' % (name, archived))
+            if archived
+            else 'delivery %s is not in the inbox (already archived)' % name,
+        }
         return result, []
     try:
         deliveries, errors, rejected, changed = open_deliveries(inbox, check_mode, now)
@@ -413,10 +448,17 @@ def delivery_inbox(options, check_mode=False, diff=False, now=None):
         'deliveries': deliveries,
         'rejected': rejected,
         'errors': errors,
-        'msg': '%d %s to process%s' % (len(deliveries), 'delivery' if len(deliveries) == 1 else 'deliveries',
-                                       ', %d refused' % len(errors) if errors else ''),
+        'msg': '%d %s to process%s'
+        % (
+            len(deliveries),
+            'delivery' if len(deliveries) == 1 else 'deliveries',
+            ', %d refused' % len(errors) if errors else '',
+        ),
     }
     if diff:
-        result['diff'] = {'before': '', 'after': ''.join('%s: unpacked to %s\n' % (d['name'], d['path']) for d in deliveries)
-                          + ''.join('%s: refused, moved to %s\n' % (e['file'], inbox.rejected) for e in errors)}
+        result['diff'] = {
+            'before': '',
+            'after': ''.join('%s: unpacked to %s\n' % (d['name'], d['path']) for d in deliveries)
+            + ''.join('%s: refused, moved to %s\n' % (e['file'], inbox.rejected) for e in errors),
+        }
     return result, []

@@ -80,7 +80,7 @@ class MailError(Exception):
     def reason(self):
         """The message without the ``field: `` prefix."""
         prefix = '%s: ' % self.field if self.field else ''
-        return self.msg[len(prefix):] if prefix and self.msg.startswith(prefix) else self.msg
+        return self.msg[len(prefix) :] if prefix and self.msg.startswith(prefix) else self.msg
 
 
 def _field_error(field, reason):
@@ -97,7 +97,7 @@ def control_character_problem(text):
     for char in text:
         if char in _LINE_BREAKS:
             return 'contains a line break (U+%04X); it must be a single line' % ord(char)
-        if (ord(char) < 32 and char != '\t') or 0x7f <= ord(char) < 0xa0:
+        if (ord(char) < 32 and char != '\t') or 0x7F <= ord(char) < 0xA0:
             return 'contains the control character U+%04X' % ord(char)
     return None
 
@@ -119,7 +119,9 @@ class Attachment(object):
         return len(self.data)
 
     def as_result(self):
-        return dict(path=self.path, filename=self.filename, mime_type=self.mime_type, size=self.size, sha256=self.sha256)
+        return dict(
+            path=self.path, filename=self.filename, mime_type=self.mime_type, size=self.size, sha256=self.sha256
+        )
 
 
 # --- addresses -------------------------------------------------------------------------
@@ -139,7 +141,7 @@ def parse_address(value, option):
         raise _field_error(option, '%r %s' % (value, problem))
     # The bare address, to say plainly what is missing (the header parser fails on
     # "foo@" with an IndexError of its own).
-    bare = text[text.rfind('<') + 1:text.rfind('>')] if text.endswith('>') and '<' in text else text
+    bare = text[text.rfind('<') + 1 : text.rfind('>')] if text.endswith('>') and '<' in text else text
     if '@' not in bare:
         raise _field_error(option, '%r is not a valid mail address (user@domain expected: there is no @)' % (value,))
     local, dummy, domain = bare.rpartition('@')
@@ -153,8 +155,10 @@ def parse_address(value, option):
     except Exception:  # the header parser raises a few kinds of errors on garbage
         raise _field_error(option, '%r is not a valid mail address (user@domain expected)' % (value,))
     if len(addresses) != 1:
-        raise _field_error(option, '%r must be exactly one address, found %d (give a list to send to several)'
-                           % (value, len(addresses)))
+        raise _field_error(
+            option,
+            '%r must be exactly one address, found %d (give a list to send to several)' % (value, len(addresses)),
+        )
     address = addresses[0]
     # A non-ASCII local part is fine: it is sent with SMTPUTF8 (checked when sending).
     defects = [d for d in header.defects if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
@@ -212,8 +216,11 @@ def detect_mime_type(filename, data):
     host's ``/etc/mime.types``), then UTF-8 text without NUL bytes is ``text/plain``.
     Only what is none of these is sent as ``application/octet-stream``.
     """
-    return (sniff_mime_type(data) or guess_mime_type_from_name(filename)
-            or ('text/plain' if _looks_like_text(data) else 'application/octet-stream'))
+    return (
+        sniff_mime_type(data)
+        or guess_mime_type_from_name(filename)
+        or ('text/plain' if _looks_like_text(data) else 'application/octet-stream')
+    )
 
 
 def read_attachments(paths, max_size=DEFAULT_MAX_ATTACHMENT_SIZE):
@@ -255,10 +262,17 @@ def read_attachments(paths, max_size=DEFAULT_MAX_ATTACHMENT_SIZE):
             continue
         attachments.append(Attachment(os.path.abspath(path), data))
     if problems:
-        raise MailError('cannot attach %s: %s' % ('this file' if len(problems) == 1 else 'these files',
-                                                  '; '.join('%s: %s' % (p['file'], p['message']) for p in problems)),
-                        field='attachments', errors=problems, headline='the message was not sent: cannot attach %s'
-                        % ('this file' if len(problems) == 1 else 'these files'))
+        raise MailError(
+            'cannot attach %s: %s'
+            % (
+                'this file' if len(problems) == 1 else 'these files',
+                '; '.join('%s: %s' % (p['file'], p['message']) for p in problems),
+            ),
+            field='attachments',
+            errors=problems,
+            headline='the message was not sent: cannot attach %s'
+            % ('this file' if len(problems) == 1 else 'these files'),
+        )
     return attachments
 
 
@@ -276,7 +290,9 @@ def format_size(size):
 class Spec(object):
     """The message's content, validated."""
 
-    def __init__(self, sender, to, subject, body='', cc=None, bcc=None, reply_to=None, html_body=None, attachments=None):
+    def __init__(
+        self, sender, to, subject, body='', cc=None, bcc=None, reply_to=None, html_body=None, attachments=None
+    ):
         self.sender = parse_address(sender, 'sender')
         self.to = parse_addresses(to, 'to')
         self.cc = parse_addresses(cc, 'cc')
@@ -376,8 +392,9 @@ def build_message(spec, message_id=None, date=None):
         if maintype == 'text' and _looks_like_text(attachment.data):
             params['charset'] = 'utf-8'
         # Always bytes, always base64: the file arrives byte for byte, line ends included.
-        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename,
-                           params=params or None)
+        msg.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params or None
+        )
     return msg
 
 

@@ -50,15 +50,23 @@ MARGIN = 54  # points (3/4 inch)
 # the PDF falls back on Helvetica (Western European text only) and the report says so.
 FONT_FILES = {
     # Debian/Ubuntu (fonts-dejavu-core), then Fedora/RHEL (dejavu-sans-fonts)
-    'StoreopsSans': ('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf',
-                     '/usr/share/fonts/dejavu/DejaVuSans.ttf'),
-    'StoreopsSans-Bold': ('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
-                          '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf', '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf'),
-    'StoreopsCJK': ('/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf',
-                    '/usr/share/fonts/google-droid-sans-fonts/DroidSansFallbackFull.ttf',
-                    '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc',
-                    '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
-                    '/usr/share/fonts/truetype/arphic/uming.ttc'),
+    'StoreopsSans': (
+        '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+        '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf',
+        '/usr/share/fonts/dejavu/DejaVuSans.ttf',
+    ),
+    'StoreopsSans-Bold': (
+        '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+        '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf',
+        '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf',
+    ),
+    'StoreopsCJK': (
+        '/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf',
+        '/usr/share/fonts/google-droid-sans-fonts/DroidSansFallbackFull.ttf',
+        '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc',
+        '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+        '/usr/share/fonts/truetype/arphic/uming.ttc',
+    ),
 }
 FONT = 'StoreopsSans'
 FONT_BOLD = 'StoreopsSans-Bold'
@@ -72,8 +80,7 @@ CELL_PAD_BOTTOM = 3
 MAX_CELL_LINES = 30
 MIN_COLUMN_WIDTH = 36
 # Tableau 10: distinct, print-friendly; "Other" is always grey
-PALETTE = ('#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
-           '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#499894')
+PALETTE = ('#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#499894')
 OTHER_COLOUR = '#bab0ac'
 HEADER_BACKGROUND = '#2f3e4e'
 STRIPE = '#eef1f4'
@@ -85,7 +92,7 @@ class _Fonts(object):
     def __init__(self):
         self.loaded = False
         self.cover = {}
-        self.missing = set()      # characters no installed font has
+        self.missing = set()  # characters no installed font has
         self.notes = []
 
     def load(self):
@@ -107,8 +114,10 @@ class _Fonts(object):
         if FONT not in self.cover or FONT_BOLD not in self.cover:
             FONT, FONT_BOLD = 'Helvetica', 'Helvetica-Bold'
             self.cover[FONT] = self.cover[FONT_BOLD] = frozenset(ord(c) for c in _CP1252)
-            self.notes.append('DejaVu Sans is not installed, so the PDF uses Helvetica (Western European text only); '
-                              'install %s' % FONT_PACKAGES)
+            self.notes.append(
+                'DejaVu Sans is not installed, so the PDF uses Helvetica (Western European text only); '
+                'install %s' % FONT_PACKAGES
+            )
 
     def start(self):
         """A new report: forget what the last one could not show."""
@@ -175,8 +184,10 @@ class _Fonts(object):
         found = list(self.notes)
         if self.missing:
             shown = ''.join(sorted(self.missing))[:40]
-            found.append('%d character%s cannot be shown by any installed font and print as boxes: %s (install %s)'
-                         % (len(self.missing), '' if len(self.missing) == 1 else 's', shown, FONT_PACKAGES))
+            found.append(
+                '%d character%s cannot be shown by any installed font and print as boxes: %s (install %s)'
+                % (len(self.missing), '' if len(self.missing) == 1 else 's', shown, FONT_PACKAGES)
+            )
         return found
 
 
@@ -235,10 +246,17 @@ def render(story, title, page_size='A4', subject=None):
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
-        buffer, pagesize=_page_size(page_size),
-        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
-        title=title, author='storeops.shop', subject=subject or title,
-        creator='storeops.shop.build_report', invariant=1,
+        buffer,
+        pagesize=_page_size(page_size),
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author='storeops.shop',
+        subject=subject or title,
+        creator='storeops.shop.build_report',
+        invariant=1,
     )
     # binary (Flate only) streams: smaller, and pure-Python ASCII85 encoding is slow
     saved = rl_config.useA85
@@ -311,9 +329,13 @@ _CELL_STYLES = {}
 
 def _cell_style(bold):
     if bold not in _CELL_STYLES:
-        _CELL_STYLES[bold] = ParagraphStyle('cell-bold' if bold else 'cell', fontName=FONT_BOLD if bold else FONT,
-                                            fontSize=CELL_FONT_SIZE, leading=CELL_LEADING,
-                                            textColor=colors.white if bold else colors.black)
+        _CELL_STYLES[bold] = ParagraphStyle(
+            'cell-bold' if bold else 'cell',
+            fontName=FONT_BOLD if bold else FONT,
+            fontSize=CELL_FONT_SIZE,
+            leading=CELL_LEADING,
+            textColor=colors.white if bold else colors.black,
+        )
     return _CELL_STYLES[bold]
 
 
@@ -421,6 +443,7 @@ def build_table(header, rows, available, numeric=None):
 
 
 if HAS_REPORTLAB:
+
     class PagedTable(Flowable):
         """A long table, laid out one page at a time.
 
@@ -434,17 +457,17 @@ if HAS_REPORTLAB:
         def __init__(self, data, widths, heights, style, start=1, fonts=None):
             Flowable.__init__(self)
             self.fonts = fonts or {}  # (row, col) -> font of the cells not in their row's font
-            self.data = data          # row 0 is the header
+            self.data = data  # row 0 is the header
             self.widths = widths
             self.heights = heights
             self.style = style
-            self.start = start        # first body row still to lay out
+            self.start = start  # first body row still to lay out
             self.hAlign = 'LEFT'
             if start == 1:
                 running = [0]
                 for height in heights[1:]:
                     running.append(running[-1] + height)
-                self.running = running    # running[i] = height of body rows 1..i
+                self.running = running  # running[i] = height of body rows 1..i
             self.width = sum(widths)
             self.height = 0
 
@@ -464,9 +487,14 @@ if HAS_REPORTLAB:
                 if font is not None and (row == 0 or start <= row < end):
                     at = (col, 0 if row == 0 else row - start + 1)
                     style.append(('FONT', at, at, font, CELL_FONT_SIZE, CELL_LEADING))
-            return Table([self.data[0]] + self.data[start:end], colWidths=self.widths,
-                         rowHeights=[self.heights[0]] + self.heights[start:end],
-                         style=TableStyle(style), repeatRows=1, hAlign='LEFT')
+            return Table(
+                [self.data[0]] + self.data[start:end],
+                colWidths=self.widths,
+                rowHeights=[self.heights[0]] + self.heights[start:end],
+                style=TableStyle(style),
+                repeatRows=1,
+                hAlign='LEFT',
+            )
 
         def wrap(self, availWidth, availHeight):
             self.height = self.heights[0] + self.running[-1] - self.running[self.start - 1]
@@ -478,7 +506,7 @@ if HAS_REPORTLAB:
             # last body row whose bottom edge still fits
             end = bisect.bisect_right(self.running, base + room + 1e-6) - 1
             if end < self.start:
-                return []         # not even one row fits: try the next page
+                return []  # not even one row fits: try the next page
             if end >= len(self.data) - 1:
                 return [self._table(self.start, len(self.data))]
             return [self._table(self.start, end + 1), self._rest(end + 1)]
@@ -491,6 +519,7 @@ if HAS_REPORTLAB:
 
 def _shorten(text, font, size, width):
     """``text`` cut (with an ellipsis) to ``width`` points; ``font`` None: measured in runs."""
+
     def measure(value):
         return FONTS.width(value, size) if font is None else stringWidth(value, font, size)
 
@@ -546,8 +575,9 @@ def pie_chart(slices, width):
     # (a CJK make with Latin letters or digits).
     top, step, left = 168, 14, 200
     for index, (label, value) in enumerate(slices):
-        colour = colors.HexColor(OTHER_COLOUR if label == 'Other' and index == len(slices) - 1
-                                 else PALETTE[index % len(PALETTE)])
+        colour = colors.HexColor(
+            OTHER_COLOUR if label == 'Other' and index == len(slices) - 1 else PALETTE[index % len(PALETTE)]
+        )
         pie.slices[index].fillColor = colour
         y = top - index * step
         drawing.add(Rect(left, y - 2, 8, 8, fillColor=colour, strokeColor=None))
@@ -592,7 +622,7 @@ def bar_chart(cars, width):
     chart.bars[0].strokeColor = None
     chart.barSpacing = 2
     chart.groupSpacing = 8
-    top, step = nice_scale(max(chart.data[0]) * 1.05)   # some headroom above the tallest bar
+    top, step = nice_scale(max(chart.data[0]) * 1.05)  # some headroom above the tallest bar
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = top
     chart.valueAxis.valueStep = step

@@ -45,6 +45,7 @@ MAX_NAME_BYTES = 255
 
 # ---------------------------------------------------------------------------- paths
 
+
 def validate_dest(dest, visibility=PUBLIC):
     """The normalised relative path of ``dest`` inside a tree, or ValueError saying why not.
 
@@ -75,7 +76,9 @@ def validate_dest(dest, visibility=PUBLIC):
         if parts == [INDEX]:
             raise ValueError('index.html at the top of the public tree is the generated index')
         if parts[0] == PRIVATE:
-            raise ValueError('%r: the public tree has no folder "private" at its top (that URL prefix is the private tree\'s)' % dest)
+            raise ValueError(
+                '%r: the public tree has no folder "private" at its top (that URL prefix is the private tree\'s)' % dest
+            )
     return '/'.join(parts)
 
 
@@ -142,7 +145,9 @@ def expand_sources(src, dest):
     unique = []
     for path, target in items:
         if target in seen:
-            errors.append(error_entry('%s and %s both go to %s' % (seen[target], path, target), file=path, field='dest'))
+            errors.append(
+                error_entry('%s and %s both go to %s' % (seen[target], path, target), file=path, field='dest')
+            )
             continue
         seen[target] = path
         unique.append((path, target))
@@ -173,9 +178,11 @@ class Tree(object):
             except FileNotFoundError:
                 return os.path.join(top, *parts)
             if stat.S_ISLNK(info.st_mode):
-                raise ValueError('%s is a symbolic link: refused (it could lead out of the tree)' % '/'.join(parts[:index + 1]))
+                raise ValueError(
+                    '%s is a symbolic link: refused (it could lead out of the tree)' % '/'.join(parts[: index + 1])
+                )
             if index < len(parts) - 1 and not stat.S_ISDIR(info.st_mode):
-                raise ValueError('%s is a file, not a folder' % '/'.join(parts[:index + 1]))
+                raise ValueError('%s is a file, not a folder' % '/'.join(parts[: index + 1]))
         return path
 
     def makedirs(self, visibility, rel):
@@ -219,7 +226,10 @@ def write_atomic(path, reader, expected_sha256, mode=0o644):
             handle.flush()
             os.fsync(handle.fileno())
         if digest.hexdigest() != expected_sha256:
-            raise ValueError('the content changed while it was published (SHA-256 %s, expected %s)' % (digest.hexdigest(), expected_sha256))
+            raise ValueError(
+                'the content changed while it was published (SHA-256 %s, expected %s)'
+                % (digest.hexdigest(), expected_sha256)
+            )
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -240,6 +250,7 @@ def prune_empty_dirs(top, path):
 
 
 # ---------------------------------------------------------------------------- the index
+
 
 def listing(public_top):
     """``[(rel path, size, mtime)]`` of the public tree, sorted; no dot files, no symlinks, no index."""
@@ -294,10 +305,17 @@ def render_index(entries, title='Reports'):
         rows.append(
             '<tr><td class="link"><a href="%s">%s</a></td>'
             '<td class="date"><time datetime="%s">%s</time></td>'
-            '<td class="size" data-bytes="%d" title="%d bytes">%s</td></tr>' % (
-                esc('./' + _signed_url.quote_path(rel)), esc(rel),
-                time.strftime('%Y-%m-%dT%H:%M:%SZ', stamp), time.strftime('%Y-%m-%d %H:%M:%S UTC', stamp),
-                size, size, human_size(size)))
+            '<td class="size" data-bytes="%d" title="%d bytes">%s</td></tr>'
+            % (
+                esc('./' + _signed_url.quote_path(rel)),
+                esc(rel),
+                time.strftime('%Y-%m-%dT%H:%M:%SZ', stamp),
+                time.strftime('%Y-%m-%d %H:%M:%S UTC', stamp),
+                size,
+                size,
+                human_size(size),
+            )
+        )
     body = '\n'.join(rows) if rows else '<tr><td colspan="3">No reports yet.</td></tr>'
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -305,9 +323,14 @@ def render_index(entries, title='Reports'):
         '<title>%(title)s</title>\n<style>%(style)s</style>\n</head>\n<body>\n<h1>%(title)s</h1>\n'
         '<table id="reports">\n<thead><tr><th scope="col">Link</th><th scope="col">LastModified</th>'
         '<th scope="col" class="size">Size</th></tr></thead>\n<tbody>\n%(body)s\n</tbody>\n</table>\n'
-        '<p class="count">%(count)d %(noun)s</p>\n</body>\n</html>\n' % {
-            'title': esc(title), 'style': STYLE, 'body': body, 'count': len(entries),
-            'noun': 'report' if len(entries) == 1 else 'reports'}
+        '<p class="count">%(count)d %(noun)s</p>\n</body>\n</html>\n'
+        % {
+            'title': esc(title),
+            'style': STYLE,
+            'body': body,
+            'count': len(entries),
+            'noun': 'report' if len(entries) == 1 else 'reports',
+        }
     ).encode('utf-8')
 
 
@@ -332,6 +355,7 @@ def update_index(public_top, title, check_mode):
 
 # ---------------------------------------------------------------------------- the job
 
+
 def load_site(options):
     """``(root, base_url, index title)`` from the options, else from the role's site file."""
     root, base_url, title = options.get('root'), options.get('base_url'), options.get('index_title')
@@ -349,7 +373,9 @@ def load_site(options):
         base_url = site.get('base_url', '') if base_url is None else base_url
     title = title or site.get('index_title') or 'Reports'
     if not root:
-        raise JobError('no report site here: set root, or provision the host with storeops.shop.reportsite (%s)' % config)
+        raise JobError(
+            'no report site here: set root, or provision the host with storeops.shop.reportsite (%s)' % config
+        )
     return os.path.abspath(root), (base_url or '').rstrip('/'), title
 
 
@@ -409,7 +435,9 @@ def unpublish(options, tree, check_mode, errors):
             removed = []
             if os.path.isdir(path) and not os.path.islink(path):
                 for top, _dirs, names in os.walk(path):
-                    removed.extend(os.path.relpath(os.path.join(top, n), tree.top(visibility)).replace(os.sep, '/') for n in names)
+                    removed.extend(
+                        os.path.relpath(os.path.join(top, n), tree.top(visibility)).replace(os.sep, '/') for n in names
+                    )
                 if not check_mode:
                     shutil.rmtree(path)
             else:
@@ -446,7 +474,9 @@ def publish(options, check_mode=False, diff=False):
     expires_in = options.get('expires_in')
     expires_in = DEFAULT_EXPIRES_IN if expires_in is None else int(expires_in)
     if expires_in <= 0:
-        raise JobError('expires_in must be a positive number of seconds', errors=[error_entry('must be > 0', field='expires_in')])
+        raise JobError(
+            'expires_in must be a positive number of seconds', errors=[error_entry('must be > 0', field='expires_in')]
+        )
     errors = [dict(entry) for entry in transfer_options.get('errors') or []]
     warnings = list(transfer_options.get('warnings') or [])
     before = _tree_lines(tree) if diff else None
@@ -461,8 +491,9 @@ def publish(options, check_mode=False, diff=False):
     if options.get('index', True):
         index_changed = update_index(tree.top(PUBLIC), title, check)
         if check and not index_changed:
-            index_changed = any(f['visibility'] == PUBLIC and f['state'] != 'unchanged' for f in files) or \
-                any(f.get('moved_from') == PUBLIC for f in files)
+            index_changed = any(f['visibility'] == PUBLIC and f['state'] != 'unchanged' for f in files) or any(
+                f.get('moved_from') == PUBLIC for f in files
+            )
 
     secret = None
     urls = {}
@@ -497,9 +528,12 @@ def publish(options, check_mode=False, diff=False):
             after = _planned_lines(before, files)
         else:
             after = _tree_lines(tree)
-        result['diff'] = {'before': '\n'.join(before) + ('\n' if before else ''),
-                          'after': '\n'.join(after) + ('\n' if after else ''),
-                          'before_header': root, 'after_header': root}
+        result['diff'] = {
+            'before': '\n'.join(before) + ('\n' if before else ''),
+            'after': '\n'.join(after) + ('\n' if after else ''),
+            'before_header': root,
+            'after_header': root,
+        }
     return result, warnings
 
 
@@ -531,12 +565,19 @@ def _items(options, errors, warnings):
                 if handle is None:
                     raise ValueError('the transfer bundle has no file %s' % member)
                 return handle
+
             return opener
-        items = [(i, entry.get('src'), entry['dest'], entry['sha256'], entry['size'],
-                  opener_for(str(i)) if bundle else None) for i, entry in enumerate(manifest)]
+
+        items = [
+            (i, entry.get('src'), entry['dest'], entry['sha256'], entry['size'], opener_for(str(i)) if bundle else None)
+            for i, entry in enumerate(manifest)
+        ]
         return items, state
     if options.get('src') is None:
-        raise JobError('state=present needs src: the file, files or folder to publish', errors=[error_entry('missing', field='src')])
+        raise JobError(
+            'state=present needs src: the file, files or folder to publish',
+            errors=[error_entry('missing', field='src')],
+        )
     pairs, more_errors, more_warnings = expand_sources(options['src'], options.get('dest'))
     errors.extend(more_errors)
     warnings.extend(more_warnings)
@@ -566,13 +607,22 @@ def _publish_present(options, tree, visibility, check, errors, warnings):
                 continue
             current = existing_sha256(target)
             if current == 'not-a-file':
-                errors.append(error_entry('%s is a folder in the %s tree' % (rel, visibility), file=label, field='dest'))
+                errors.append(
+                    error_entry('%s is a folder in the %s tree' % (rel, visibility), file=label, field='dest')
+                )
                 continue
             moved = os.path.lexists(other_target) and not os.path.isdir(other_target)
             status = 'unchanged' if current == digest else ('updated' if current else 'created')
             if status == 'unchanged' and moved:
                 status = 'moved'
-            item = {'dest': rel, 'src': label, 'visibility': visibility, 'state': status, 'size': size, 'sha256': digest}
+            item = {
+                'dest': rel,
+                'src': label,
+                'visibility': visibility,
+                'state': status,
+                'size': size,
+                'sha256': digest,
+            }
             if moved:
                 item['moved_from'] = other
             if current != digest:

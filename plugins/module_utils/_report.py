@@ -16,6 +16,7 @@ those bytes with ``dest`` and only writes (atomically) when they differ.
 
 A 10,000-car summary builds in about two seconds (``bench/bench_build_report.py``).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -37,7 +38,12 @@ from ansible_collections.storeops.shop.plugins.module_utils._pdf import (
     title_flowable,
     FONTS,
 )
-from ansible_collections.storeops.shop.plugins.module_utils._report_data import ReportError, kind_of, load_rows, sort_rows
+from ansible_collections.storeops.shop.plugins.module_utils._report_data import (
+    ReportError,
+    kind_of,
+    load_rows,
+    sort_rows,
+)
 from ansible_collections.storeops.shop.plugins.module_utils._textfiles import ParseError
 
 if HAS_REPORTLAB:
@@ -61,8 +67,20 @@ KIND_OPTIONS = (
     ('group_by', ('csv_aggregate',)),
     ('sum_column', ('csv_aggregate',)),
 )
-MONTHS = ('January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
-          'September', 'October', 'November', 'December')
+MONTHS = (
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December',
+)
 
 
 class Report(object):
@@ -75,6 +93,7 @@ class Report(object):
 
 
 # --- dates ---------------------------------------------------------------------------------
+
 
 def parse_report_date(value, today=None):
     """``None`` -> today; ``'2026-11-23'`` (or a date) -> ``datetime.date``."""
@@ -106,6 +125,7 @@ def make_title(kind, title, day):
 
 # --- the three kinds -----------------------------------------------------------------------
 
+
 def _common_story(title, text, styles):
     story = [title_flowable(title, styles), Spacer(1, 6)]
     story.extend(text_flowables(text, styles))
@@ -116,15 +136,27 @@ def _upload_products(src):
     """Products and refusals from a registered ``catalog_upload`` result."""
     products = src.get('products')
     if not isinstance(products, list):
-        raise ReportError('src is not a catalog_upload result: it has no list of products (register the '
-                          'catalog_upload task and give its result as src)')
+        raise ReportError(
+            'src is not a catalog_upload result: it has no list of products (register the '
+            'catalog_upload task and give its result as src)'
+        )
     good = []
     for index, product in enumerate(products):
-        if not isinstance(product, dict) or not isinstance(product.get('name'), str) or not isinstance(
-                product.get('weight'), int) or isinstance(product.get('weight'), bool):
+        if (
+            not isinstance(product, dict)
+            or not isinstance(product.get('name'), str)
+            or not isinstance(product.get('weight'), int)
+            or isinstance(product.get('weight'), bool)
+        ):
             raise ReportError('src.products[%d] is not a product with a name and a whole weight' % index)
-        good.append({'name': product['name'], 'weight': product['weight'], 'file': product.get('file'),
-                     'status': product.get('status')})
+        good.append(
+            {
+                'name': product['name'],
+                'weight': product['weight'],
+                'file': product.get('file'),
+                'status': product.get('status'),
+            }
+        )
     refused = [entry for entry in src.get('errors') or [] if isinstance(entry, dict)]
     return good, refused
 
@@ -136,12 +168,20 @@ def _folder_products(src, skip_invalid, warnings):
         raise ReportError('cannot read src', [exc.to_entry()])
     entries = [error.to_entry() for error in errors]
     if errors and not skip_invalid:
-        raise ReportError('%d of %d description files in %s are invalid, no report was written'
-                          % (len(errors), len(errors) + len(products), src), entries)
+        raise ReportError(
+            '%d of %d description files in %s are invalid, no report was written'
+            % (len(errors), len(errors) + len(products), src),
+            entries,
+        )
     if errors:
-        warnings.append('skip_invalid: %d invalid description file%s left out of the report: %s'
-                        % (len(errors), '' if len(errors) == 1 else 's',
-                           ', '.join(os.path.basename(error.path) for error in errors)))
+        warnings.append(
+            'skip_invalid: %d invalid description file%s left out of the report: %s'
+            % (
+                len(errors),
+                '' if len(errors) == 1 else 's',
+                ', '.join(os.path.basename(error.path) for error in errors),
+            )
+        )
     return [{'name': p['name'], 'weight': p['weight'], 'file': p['file'], 'status': None} for p in products], entries
 
 
@@ -159,8 +199,11 @@ def processed_update(src, day, title=None, text=None, page_size='A4', skip_inval
         products, invalid = _folder_products(src, skip_invalid, warnings)
         refused = []
     if not products and not refused:
-        raise ReportError('no products to report in %s; refusing to build an empty report'
-                          % ('the upload result' if isinstance(src, dict) else src), invalid)
+        raise ReportError(
+            'no products to report in %s; refusing to build an empty report'
+            % ('the upload result' if isinstance(src, dict) else src),
+            invalid,
+        )
     full_title = make_title('processed_update', title, day)
     styles = pdf_styles()
     story = _common_story(full_title, text, styles)
@@ -178,13 +221,17 @@ def processed_update(src, day, title=None, text=None, page_size='A4', skip_inval
             story.append(Paragraph(markup('%s: %s' % (where, entry.get('message'))), block_style))
             story.append(Spacer(1, block_style.leading / 2))
     data, pages = render(story, full_title, page_size)
-    return Report(data, pages, {
-        'title': full_title,
-        'products': products,
-        'total_weight': sum(p['weight'] for p in products),
-        'refused': refused,
-        'left_out': invalid,
-    })
+    return Report(
+        data,
+        pages,
+        {
+            'title': full_title,
+            'products': products,
+            'total_weight': sum(p['weight'] for p in products),
+            'refused': refused,
+            'left_out': invalid,
+        },
+    )
 
 
 def sales_summary(src, day, title=None, text=None, page_size='A4', sort_by=None, sort_order=None):
@@ -212,8 +259,14 @@ def sales_summary(src, day, title=None, text=None, page_size='A4', sort_by=None,
         story.append(bar_chart(top, width))
         story.append(Spacer(1, 12))
     else:
-        story.append(Paragraph('No cars were sold, so there are no charts.' if not slices
-                               else 'There was no revenue, so there is no revenue chart.', styles['body']))
+        story.append(
+            Paragraph(
+                'No cars were sold, so there are no charts.'
+                if not slices
+                else 'There was no revenue, so there is no revenue chart.',
+                styles['body'],
+            )
+        )
         story.append(Spacer(1, 6))
     story.append(build_table(_sales.TABLE_HEADER, _sales.table_rows(ordered), width, numeric=[0, 2, 3]))
     data, pages = render(story, full_title, page_size)
@@ -250,7 +303,7 @@ def generate(params, today=None, warnings=None):
         raise ReportError('kind must be one of %s, got %r' % (', '.join(PDF_KINDS), kind))
     src = params['src']
     if isinstance(src, str):
-        src = os.path.expanduser(os.path.expandvars(src))   # what type=path does
+        src = os.path.expanduser(os.path.expandvars(src))  # what type=path does
     elif isinstance(src, dict):
         if kind != 'processed_update':
             raise ReportError('src may be a catalog_upload result only for kind=processed_update')
@@ -267,8 +320,14 @@ def generate(params, today=None, warnings=None):
     elif kind == 'sales_summary':
         report = sales_summary(src, day, sort_by=params.get('sort_by'), sort_order=params.get('sort_order'), **common)
     else:
-        report = table(src, day, columns=params.get('columns'), sort_by=params.get('sort_by'),
-                       sort_order=params.get('sort_order'), **common)
+        report = table(
+            src,
+            day,
+            columns=params.get('columns'),
+            sort_by=params.get('sort_by'),
+            sort_order=params.get('sort_order'),
+            **common,
+        )
     report.result['date'] = day.isoformat()
     if warnings is not None:
         warnings.extend(FONTS.warnings())
@@ -276,6 +335,7 @@ def generate(params, today=None, warnings=None):
 
 
 # --- writing -------------------------------------------------------------------------------
+
 
 def file_state(path):
     """``{'exists', 'sha256', 'size'}`` of ``path`` (for diff mode)."""
@@ -338,8 +398,15 @@ def build_report(options, check_mode=False, diff=False):
             write_file(dest, report.data)
         except OSError as exc:
             raise ReportError('cannot write %s: %s' % (dest, exc.strerror or exc), dest=dest)
-    result = dict(report.result, changed=changed, dest=dest, kind=options['kind'], pages=report.pages,
-                  size=after['size'], sha256=after['sha256'])
+    result = dict(
+        report.result,
+        changed=changed,
+        dest=dest,
+        kind=options['kind'],
+        pages=report.pages,
+        size=after['size'],
+        sha256=after['sha256'],
+    )
     if diff:
         result['diff'] = {'before_header': dest, 'after_header': dest, 'before': before, 'after': after}
     return result, warnings
@@ -352,8 +419,10 @@ def csv_aggregate(options, check_mode=False, diff=False, today=None):
     """
     check_kind_options(options)
     if not isinstance(options.get('src'), str):
-        raise ReportError('src must be the path of a folder of daily CSV files for kind=csv_aggregate, got %s'
-                          % kind_of(options.get('src')))
+        raise ReportError(
+            'src must be the path of a folder of daily CSV files for kind=csv_aggregate, got %s'
+            % kind_of(options.get('src'))
+        )
     template = options.get('title')
     template = DEFAULT_TITLES['csv_aggregate'] if template is None else template
     date = options.get('date')

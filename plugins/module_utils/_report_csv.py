@@ -62,6 +62,7 @@ _NUMBER = re.compile(r'^[-+]?\$?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[-+]?\$?\.\d+$'
 
 # --- reading -------------------------------------------------------------------------------
 
+
 def decode(data, path):
     """UTF-8 text of ``data`` with a leading BOM dropped; other bytes raise :class:`ParseError` with the line."""
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
@@ -71,9 +72,12 @@ def decode(data, path):
         offset = start + exc.start
         line_start = max(data.rfind(b'\n', 0, offset), data.rfind(b'\r', 0, offset)) + 1
         line = len(_NEWLINE_BYTES.findall(data, 0, offset)) + 1
-        raise ParseError(path, line, 'is not UTF-8 text: byte 0x%02x at byte offset %d (column %d of the line) cannot be '
-                                     'decoded; the file was left out (save it as UTF-8)'
-                         % (data[offset], offset, offset - line_start + 1))
+        raise ParseError(
+            path,
+            line,
+            'is not UTF-8 text: byte 0x%02x at byte offset %d (column %d of the line) cannot be '
+            'decoded; the file was left out (save it as UTF-8)' % (data[offset], offset, offset - line_start + 1),
+        )
 
 
 class DailyFile(object):
@@ -114,8 +118,14 @@ def read_daily(path):
             break
         except csv.Error as exc:
             # strict mode: a quote where none may be, or a quoted value never closed (then the file ends here)
-            daily.errors.append(error_entry('is not valid CSV (%s; a quote inside a value must be doubled and the '
-                                            'value quoted); the row was left out' % exc, file=path, line=line))
+            daily.errors.append(
+                error_entry(
+                    'is not valid CSV (%s; a quote inside a value must be doubled and the '
+                    'value quoted); the row was left out' % exc,
+                    file=path,
+                    line=line,
+                )
+            )
             line = reader.line_num + 1
             continue
         start, line = line, reader.line_num + 1
@@ -133,8 +143,11 @@ def read_daily(path):
 def list_daily_files(src):
     """The ``*.csv`` files directly in ``src``, natural name order (``2.csv`` before ``10.csv``)."""
     if not os.path.isdir(src):
-        raise ReportError('src %s is not a folder of daily CSV files' % src if os.path.exists(src)
-                          else 'src folder %s does not exist' % src)
+        raise ReportError(
+            'src %s is not a folder of daily CSV files' % src
+            if os.path.exists(src)
+            else 'src folder %s does not exist' % src
+        )
     try:
         paths = list_text_files(src, SUFFIX)
     except ParseError as exc:
@@ -169,14 +182,17 @@ def find_column(header, name, option):
     """Index of the column ``name`` (exact, else the one case-insensitive match)."""
     if name in header:
         if header.count(name) > 1:
-            raise ReportError('%s %r names %d columns of the header; the columns must have distinct names'
-                              % (option, name, header.count(name)))
+            raise ReportError(
+                '%s %r names %d columns of the header; the columns must have distinct names'
+                % (option, name, header.count(name))
+            )
         return header.index(name)
     folded = [index for index, column in enumerate(header) if column.casefold() == name.casefold()]
     if len(folded) == 1:
         return folded[0]
-    raise ReportError('%s %r is not a column of the daily CSV files; the columns are: %s'
-                      % (option, name, _quote_list(header)))
+    raise ReportError(
+        '%s %r is not a column of the daily CSV files; the columns are: %s' % (option, name, _quote_list(header))
+    )
 
 
 def parse_amount(text):
@@ -204,8 +220,11 @@ def combine(paths, group_by, sum_column):
     if header is None:
         for daily in dailies:
             errors.extend(daily.errors)
-        raise ReportError('none of the %d daily CSV files in %s could be read; no report was written'
-                          % (len(paths), os.path.dirname(paths[0])), errors)
+        raise ReportError(
+            'none of the %d daily CSV files in %s could be read; no report was written'
+            % (len(paths), os.path.dirname(paths[0])),
+            errors,
+        )
     group_index = find_column(header, group_by, 'group_by')
     sum_index = find_column(header, sum_column, 'sum_column') if sum_column else None
     reference = next(daily for daily in dailies if daily.header == header)
@@ -216,32 +235,46 @@ def combine(paths, group_by, sum_column):
         if daily.header is None:
             continue
         if daily.header != header:
-            errors.append(error_entry(
-                'the header differs from the other files (%s): it is [%s], expected [%s]; the file was left out'
-                % (os.path.basename(reference.path), _quote_list(daily.header), _quote_list(header)),
-                file=daily.path, line=daily.header_line))
+            errors.append(
+                error_entry(
+                    'the header differs from the other files (%s): it is [%s], expected [%s]; the file was left out'
+                    % (os.path.basename(reference.path), _quote_list(daily.header), _quote_list(header)),
+                    file=daily.path,
+                    line=daily.header_line,
+                )
+            )
             continue
         used.append(daily.path)
         for line, row in daily.records:
             if len(row) != len(header):
-                errors.append(error_entry(
-                    'the row has %d field%s but the header has %d (a comma or a newline inside a value must be '
-                    'quoted); the row was left out' % (len(row), '' if len(row) == 1 else 's', len(header)),
-                    file=daily.path, line=line))
+                errors.append(
+                    error_entry(
+                        'the row has %d field%s but the header has %d (a comma or a newline inside a value must be '
+                        'quoted); the row was left out' % (len(row), '' if len(row) == 1 else 's', len(header)),
+                        file=daily.path,
+                        line=line,
+                    )
+                )
                 continue
             amount = None
             if sum_index is not None:
                 amount = parse_amount(row[sum_index])
                 if amount is None:
-                    errors.append(error_entry(
-                        '%r is not a number (write it like 1234.50); the row was left out' % row[sum_index],
-                        file=daily.path, line=line, field=header[sum_index]))
+                    errors.append(
+                        error_entry(
+                            '%r is not a number (write it like 1234.50); the row was left out' % row[sum_index],
+                            file=daily.path,
+                            line=line,
+                            field=header[sum_index],
+                        )
+                    )
                     continue
             rows.append((row, amount))
     return header, group_index, sum_index, rows, errors, used
 
 
 # --- aggregating ---------------------------------------------------------------------------
+
 
 def aggregate(rows, group_index, sum_index, sort_by='group', sort_order=None):
     """``[{'value', 'count', 'sum'}]`` per group (``sum`` a Decimal or None), in a deterministic order.
@@ -254,7 +287,11 @@ def aggregate(rows, group_index, sum_index, sort_by='group', sort_order=None):
         value = row[group_index].strip()
         entry = groups.get(value)
         if entry is None:
-            entry = groups[value] = {'value': value, 'count': 0, 'sum': None if sum_index is None else decimal.Decimal(0)}
+            entry = groups[value] = {
+                'value': value,
+                'count': 0,
+                'sum': None if sum_index is None else decimal.Decimal(0),
+            }
         entry['count'] += 1
         if amount is not None:
             entry['sum'] += amount
@@ -271,6 +308,7 @@ def sum_header(sum_column):
 
 # --- rendering -----------------------------------------------------------------------------
 
+
 def _csv_bytes(rows):
     buffer = io.StringIO(newline='')
     writer = csv.writer(buffer, lineterminator='\r\n')
@@ -285,8 +323,10 @@ def render_combined(header, rows):
 
 def render_aggregate_csv(group_column, groups, sum_column):
     head = [group_column, COUNT] + ([sum_header(sum_column)] if sum_column else [])
-    body = [[entry['value'], str(entry['count'])] + ([format_amount(entry['sum'])] if sum_column else [])
-            for entry in groups]
+    body = [
+        [entry['value'], str(entry['count'])] + ([format_amount(entry['sum'])] if sum_column else [])
+        for entry in groups
+    ]
     return _csv_bytes([head] + body)
 
 
@@ -305,10 +345,20 @@ svg{max-width:100%;height:auto}svg text{font-size:12px;fill:#222}svg .bar{fill:#
 
 
 def _page(title, text, body):
-    parts = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             '<title>%s</title>' % esc(title), '<style>', STYLE, '</style>', '</head>', '<body>',
-             '<h1>%s</h1>' % esc(title)]
+    parts = [
+        '<!DOCTYPE html>',
+        '<html lang="en">',
+        '<head>',
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<title>%s</title>' % esc(title),
+        '<style>',
+        STYLE,
+        '</style>',
+        '</head>',
+        '<body>',
+        '<h1>%s</h1>' % esc(title),
+    ]
     for paragraph in re.split(r'\n\s*\n', (text or '').strip()):
         if paragraph.strip():
             parts.append('<p>%s</p>' % '<br>\n'.join(esc(line) for line in paragraph.strip().splitlines()))
@@ -321,19 +371,32 @@ def _source_line(summary):
     files = summary['inputs']
     span = esc(files[0]) if len(files) == 1 else '%s to %s' % (esc(files[0]), esc(files[-1]))
     line = '<p class="meta">%d rows from %d daily file%s (%s), %d group%s.' % (
-        summary['rows'], len(files), '' if len(files) == 1 else 's', span,
-        summary['group_count'], '' if summary['group_count'] == 1 else 's')
+        summary['rows'],
+        len(files),
+        '' if len(files) == 1 else 's',
+        span,
+        summary['group_count'],
+        '' if summary['group_count'] == 1 else 's',
+    )
     if summary['problems']:
         line += ' %d problem%s in the daily files: the rows and files at fault are not counted.' % (
-            summary['problems'], '' if summary['problems'] == 1 else 's')
+            summary['problems'],
+            '' if summary['problems'] == 1 else 's',
+        )
     return line + '</p>'
 
 
 def _nav(current):
-    links = [(AGGREGATE_HTML, 'Table'), (CHART_HTML, 'Chart'), (AGGREGATE_CSV, 'Table as CSV'),
-             (COMBINED, 'All rows as CSV')]
-    items = [('<strong>%s</strong>' % esc(label)) if name == current else '<a href="%s">%s</a>' % (esc(name), esc(label))
-             for name, label in links]
+    links = [
+        (AGGREGATE_HTML, 'Table'),
+        (CHART_HTML, 'Chart'),
+        (AGGREGATE_CSV, 'Table as CSV'),
+        (COMBINED, 'All rows as CSV'),
+    ]
+    items = [
+        ('<strong>%s</strong>' % esc(label)) if name == current else '<a href="%s">%s</a>' % (esc(name), esc(label))
+        for name, label in links
+    ]
     return '<nav>%s</nav>' % ' · '.join(items)
 
 
@@ -387,19 +450,27 @@ def bar_chart_svg(caption, entries):
     top = max([number for _label, number, _shown in entries if number > 0] or [0])
     width = int(label_width + BAR_WIDTH + value_width + 0.999)
     height = ROW * len(entries) + 8
-    parts = ['<figure>', '<figcaption>%s</figcaption>' % esc(caption),
-             '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" '
-             'aria-label="%s">' % (width, height, width, height, esc(caption))]
+    parts = [
+        '<figure>',
+        '<figcaption>%s</figcaption>' % esc(caption),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" '
+        'aria-label="%s">' % (width, height, width, height, esc(caption)),
+    ]
     for index, (label, (_raw, number, shown)) in enumerate(zip(labels, entries)):
         y = 4 + index * ROW
         length = (float(number) / float(top) * BAR_WIDTH) if top and number > 0 else 0.0
         parts.append('<g><title>%s: %s</title>' % (esc(label), esc(shown)))
-        parts.append('<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>'
-                     % (label_width - 6, y + ROW / 2.0, esc(_fit(label, LABEL_MAX))))
-        parts.append('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>'
-                     % (label_width, y + 3, length, ROW - 6))
-        parts.append('<text x="%.1f" y="%.1f" dominant-baseline="middle">%s</text></g>'
-                     % (label_width + length + 6, y + ROW / 2.0, esc(shown)))
+        parts.append(
+            '<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>'
+            % (label_width - 6, y + ROW / 2.0, esc(_fit(label, LABEL_MAX)))
+        )
+        parts.append(
+            '<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>' % (label_width, y + 3, length, ROW - 6)
+        )
+        parts.append(
+            '<text x="%.1f" y="%.1f" dominant-baseline="middle">%s</text></g>'
+            % (label_width + length + 6, y + ROW / 2.0, esc(shown))
+        )
     parts.extend(['</svg>', '</figure>'])
     return parts
 
@@ -407,16 +478,24 @@ def bar_chart_svg(caption, entries):
 def render_chart_html(title, text, group_column, groups, sum_column, summary):
     """The chart page: a bar chart of the counts (and one of the sums), inline SVG, no JavaScript."""
     body = [_nav(CHART_HTML), _source_line(summary)]
-    body.extend(bar_chart_svg('Number of rows per %s' % group_column,
-                              [(entry['value'], entry['count'], str(entry['count'])) for entry in groups]))
+    body.extend(
+        bar_chart_svg(
+            'Number of rows per %s' % group_column,
+            [(entry['value'], entry['count'], str(entry['count'])) for entry in groups],
+        )
+    )
     if sum_column:
-        body.extend(bar_chart_svg('Sum of %s per %s' % (sum_column, group_column),
-                                  [(entry['value'], entry['sum'], format_amount(entry['sum'], grouping=True))
-                                   for entry in groups]))
+        body.extend(
+            bar_chart_svg(
+                'Sum of %s per %s' % (sum_column, group_column),
+                [(entry['value'], entry['sum'], format_amount(entry['sum'], grouping=True)) for entry in groups],
+            )
+        )
     return _page(title, text, body)
 
 
 # --- the job -------------------------------------------------------------------------------
+
 
 def _state(path):
     try:
@@ -440,11 +519,13 @@ def _diff_side(data):
 
 def check_dest(src, dest):
     if os.path.exists(dest) and not os.path.isdir(dest):
-        raise ReportError('dest %s is not a folder; for kind=csv_aggregate dest is the folder the report files go to'
-                          % dest)
+        raise ReportError(
+            'dest %s is not a folder; for kind=csv_aggregate dest is the folder the report files go to' % dest
+        )
     if os.path.realpath(dest) == os.path.realpath(src):
-        raise ReportError('dest must not be the src folder %s: the report files would be read as daily files on '
-                          'the next run' % src)
+        raise ReportError(
+            'dest must not be the src folder %s: the report files would be read as daily files on the next run' % src
+        )
 
 
 def resolve_sort(sort_by, header, group_index, sum_index):
@@ -456,11 +537,21 @@ def resolve_sort(sort_by, header, group_index, sum_index):
         return 'count'
     if wanted == header[group_index].casefold():
         return 'group'
-    if sum_index is not None and wanted in ('sum', header[sum_index].casefold(), sum_header(header[sum_index]).casefold()):
+    if sum_index is not None and wanted in (
+        'sum',
+        header[sum_index].casefold(),
+        sum_header(header[sum_index]).casefold(),
+    ):
         return 'sum'
-    raise ReportError('sort_by %r: for kind=csv_aggregate sort by the group_by column (%r, the default), %r%s'
-                      % (sort_by, header[group_index], COUNT,
-                         ' or the sum (%r)' % sum_header(header[sum_index]) if sum_index is not None else ''))
+    raise ReportError(
+        'sort_by %r: for kind=csv_aggregate sort by the group_by column (%r, the default), %r%s'
+        % (
+            sort_by,
+            header[group_index],
+            COUNT,
+            ' or the sum (%r)' % sum_header(header[sum_index]) if sum_index is not None else '',
+        )
+    )
 
 
 def csv_aggregate(options, title, writer, check_mode=False, diff=False):
@@ -479,16 +570,21 @@ def csv_aggregate(options, title, writer, check_mode=False, diff=False):
     paths = list_daily_files(src)
     header, group_index, sum_index, rows, errors, used = combine(paths, group_by, sum_column)
     if not rows:
-        raise ReportError('no good data rows in the %d daily CSV files in %s; no report was written'
-                          % (len(paths), src), errors)
+        raise ReportError(
+            'no good data rows in the %d daily CSV files in %s; no report was written' % (len(paths), src), errors
+        )
     sort_key = resolve_sort(options.get('sort_by'), header, group_index, sum_index)
     groups = aggregate(rows, group_index, sum_index, sort_key, options.get('sort_order'))
     group_column = header[group_index]
     sum_name = header[sum_index] if sum_index is not None else None
     title = (title or DEFAULT_TITLE).replace('{group_by}', group_column)
-    summary = {'rows': len(rows), 'inputs': [os.path.basename(path) for path in used], 'group_count': len(groups),
-               'problems': len(errors),
-               'sum': sum((amount for _row, amount in rows), decimal.Decimal(0)) if sum_name else None}
+    summary = {
+        'rows': len(rows),
+        'inputs': [os.path.basename(path) for path in used],
+        'group_count': len(groups),
+        'problems': len(errors),
+        'sum': sum((amount for _row, amount in rows), decimal.Decimal(0)) if sum_name else None,
+    }
     text = options.get('text')
     outputs = [
         (COMBINED, render_combined(header, rows)),
@@ -512,13 +608,24 @@ def csv_aggregate(options, title, writer, check_mode=False, diff=False):
             try:
                 writer(path, data)
             except OSError as exc:
-                raise ReportError('cannot write %s: %s' % (path, exc.strerror or exc), dest=dest,
-                                  changed=created or any(entry['changed'] for entry in files))
-        files.append({'name': name, 'path': path, 'size': len(data), 'sha256': hashlib.sha256(data).hexdigest(),
-                      'changed': changed})
+                raise ReportError(
+                    'cannot write %s: %s' % (path, exc.strerror or exc),
+                    dest=dest,
+                    changed=created or any(entry['changed'] for entry in files),
+                )
+        files.append(
+            {
+                'name': name,
+                'path': path,
+                'size': len(data),
+                'sha256': hashlib.sha256(data).hexdigest(),
+                'changed': changed,
+            }
+        )
         if diff and changed:
-            diffs.append({'before_header': path, 'after_header': path, 'before': _diff_side(before),
-                          'after': _diff_side(data)})
+            diffs.append(
+                {'before_header': path, 'after_header': path, 'before': _diff_side(before), 'after': _diff_side(data)}
+            )
     warnings = []
     result = {
         'changed': created or any(entry['changed'] for entry in files),
@@ -529,8 +636,13 @@ def csv_aggregate(options, title, writer, check_mode=False, diff=False):
         'sum_column': sum_name,
         'rows': len(rows),
         'inputs': used,
-        'groups': [dict({'value': entry['value'], 'count': entry['count']},
-                        **({'sum': format_amount(entry['sum'])} if sum_name else {})) for entry in groups],
+        'groups': [
+            dict(
+                {'value': entry['value'], 'count': entry['count']},
+                **({'sum': format_amount(entry['sum'])} if sum_name else {}),
+            )
+            for entry in groups
+        ],
         'total': dict({'count': len(rows)}, **({'sum': format_amount(summary['sum'])} if sum_name else {})),
         'files': files,
         'left_out': [],
@@ -540,11 +652,18 @@ def csv_aggregate(options, title, writer, check_mode=False, diff=False):
         result['diff'] = diffs
     if errors and options.get('skip_invalid'):
         result['left_out'] = errors
-        warnings.append('skip_invalid: %d problem%s in the daily CSV files left out of the report (see left_out): %s'
-                        % (len(errors), '' if len(errors) == 1 else 's',
-                           ', '.join(sorted(set(os.path.basename(entry['file'] or '') for entry in errors)))))
+        warnings.append(
+            'skip_invalid: %d problem%s in the daily CSV files left out of the report (see left_out): %s'
+            % (
+                len(errors),
+                '' if len(errors) == 1 else 's',
+                ', '.join(sorted(set(os.path.basename(entry['file'] or '') for entry in errors))),
+            )
+        )
     elif errors:
         result['errors'] = errors
-        result['msg'] = ('%d problem%s in the daily CSV files in %s; the report was written from the %d good rows '
-                         'without them' % (len(errors), '' if len(errors) == 1 else 's', src, len(rows)))
+        result['msg'] = (
+            '%d problem%s in the daily CSV files in %s; the report was written from the %d good rows '
+            'without them' % (len(errors), '' if len(errors) == 1 else 's', src, len(rows))
+        )
     return result, warnings

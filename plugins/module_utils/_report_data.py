@@ -47,8 +47,10 @@ def _decode(data, source):
     try:
         return data.decode('utf-8-sig')
     except UnicodeDecodeError as exc:
-        raise ReportError('%s is not UTF-8 text: byte 0x%02x at byte offset %d cannot be decoded'
-                          % (source, data[exc.start], exc.start))
+        raise ReportError(
+            '%s is not UTF-8 text: byte 0x%02x at byte offset %d cannot be decoded'
+            % (source, data[exc.start], exc.start)
+        )
 
 
 def _load_json(path):
@@ -70,7 +72,13 @@ def _cell(value):
 
 
 def kind_of(value):
-    return 'an object' if isinstance(value, dict) else 'a list' if isinstance(value, list) else 'a %s' % type(value).__name__
+    return (
+        'an object'
+        if isinstance(value, dict)
+        else 'a list'
+        if isinstance(value, list)
+        else 'a %s' % type(value).__name__
+    )
 
 
 def load_rows(src, columns=None):
@@ -113,8 +121,10 @@ def load_rows(src, columns=None):
         return [str(key) for key in header], rows
     for index, row in enumerate(data):
         if not isinstance(row, (list, tuple)):
-            raise ReportError('%s: rows must all be lists or all be objects; the row at index %d is %s'
-                              % (source, index, kind_of(row)))
+            raise ReportError(
+                '%s: rows must all be lists or all be objects; the row at index %d is %s'
+                % (source, index, kind_of(row))
+            )
     if columns is None:
         header, body, first = [_cell(cell) for cell in data[0]], data[1:], 1
     else:
@@ -124,8 +134,9 @@ def load_rows(src, columns=None):
     rows = []
     for index, row in enumerate(body, first):
         if len(row) > len(header):
-            raise ReportError('%s: the row at index %d has %d cells but the header has %d'
-                              % (source, index, len(row), len(header)))
+            raise ReportError(
+                '%s: the row at index %d has %d cells but the header has %d' % (source, index, len(row), len(header))
+            )
         rows.append([_cell(cell) for cell in row] + [''] * (len(header) - len(row)))
     return header, rows
 

@@ -53,6 +53,7 @@ def parse_date(text):
 
 def parse_review_lines(lines, path):
     """Turn the lines of one review file into a review dict (see :func:`parse_review`)."""
+
     def line(number):
         return lines[number - 1].strip() if len(lines) >= number else ''
 

@@ -131,10 +131,14 @@ def _record(index, record):
     car = record.get('car')
     if 'car' in record:
         if not isinstance(car, dict):
-            raise ValueError("field 'car' must be an object with car_make, car_model and car_year, got %s" % _json_type(car))
+            raise ValueError(
+                "field 'car' must be an object with car_make, car_model and car_year, got %s" % _json_type(car)
+            )
         missing.extend('car.%s' % field for field in ('car_make', 'car_model', 'car_year') if field not in car)
     if missing:
-        raise ValueError('missing field%s %s' % ('s' if len(missing) > 1 else '', ', '.join("'%s'" % m for m in missing)))
+        raise ValueError(
+            'missing field%s %s' % ('s' if len(missing) > 1 else '', ', '.join("'%s'" % m for m in missing))
+        )
     record_id = record['id']
     if isinstance(record_id, (dict, list)) or record_id is None or isinstance(record_id, bool):
         raise ValueError('id %r is not a number or text' % (record_id,))
@@ -143,13 +147,21 @@ def _record(index, record):
     if total_sales < 0:
         raise ValueError('total_sales %r is negative' % (record['total_sales'],))
     year = _whole_number(car['car_year'], 'car.car_year')
-    return CarSale(index, record_id, _text(car['car_make'], 'car.car_make'),
-                   _text(car['car_model'], 'car.car_model'), year, price, total_sales)
+    return CarSale(
+        index,
+        record_id,
+        _text(car['car_make'], 'car.car_make'),
+        _text(car['car_model'], 'car.car_model'),
+        year,
+        price,
+        total_sales,
+    )
 
 
 def _json_type(value):
     return {dict: 'an object', list: 'a list', str: 'a string', bool: 'a boolean', type(None): 'null'}.get(
-        type(value), 'a number')
+        type(value), 'a number'
+    )
 
 
 def _describe(index, record):
@@ -166,11 +178,15 @@ def validate(records, source='src'):
     """
     where = None if source == 'src' else source
     if not isinstance(records, list):
-        raise SalesDataError(NOT_WRITTEN, [error_entry('expected a JSON list of car sales records, got %s'
-                                                       % _json_type(records), file=where)])
+        raise SalesDataError(
+            NOT_WRITTEN,
+            [error_entry('expected a JSON list of car sales records, got %s' % _json_type(records), file=where)],
+        )
     if not records:
-        raise SalesDataError(NOT_WRITTEN, [error_entry('the list of car sales records is empty; refusing to build an '
-                                                       'empty report', file=where)])
+        raise SalesDataError(
+            NOT_WRITTEN,
+            [error_entry('the list of car sales records is empty; refusing to build an empty report', file=where)],
+        )
     cars = []
     problems = []
     for index, record in enumerate(records):
@@ -179,8 +195,9 @@ def validate(records, source='src'):
         except ValueError as exc:
             problems.append(error_entry(str(exc), file=where, field=_describe(index, record)))
     if problems:
-        raise SalesDataError('%d of %d car sales records are invalid, no report was written' % (len(problems), len(records)),
-                             problems)
+        raise SalesDataError(
+            '%d of %d car sales records are invalid, no report was written' % (len(problems), len(records)), problems
+        )
     return cars
 
 
@@ -190,14 +207,30 @@ def loads(data, source='src'):
         try:
             data = data.decode('utf-8-sig')
         except UnicodeDecodeError as exc:
-            raise SalesDataError(NOT_WRITTEN, [error_entry('is not UTF-8 text: byte 0x%02x at byte offset %d cannot be '
-                                                           'decoded' % (data[exc.start], exc.start), file=source)])
+            raise SalesDataError(
+                NOT_WRITTEN,
+                [
+                    error_entry(
+                        'is not UTF-8 text: byte 0x%02x at byte offset %d cannot be '
+                        'decoded' % (data[exc.start], exc.start),
+                        file=source,
+                    )
+                ],
+            )
     try:
         records = json.loads(data, parse_constant=_reject_constant)
     except ValueError as exc:
         if isinstance(exc, json.JSONDecodeError):
-            raise SalesDataError(NOT_WRITTEN, [error_entry('is not valid JSON: %s at line %d, column %d'
-                                                           % (exc.msg, exc.lineno, exc.colno), file=source, line=exc.lineno)])
+            raise SalesDataError(
+                NOT_WRITTEN,
+                [
+                    error_entry(
+                        'is not valid JSON: %s at line %d, column %d' % (exc.msg, exc.lineno, exc.colno),
+                        file=source,
+                        line=exc.lineno,
+                    )
+                ],
+            )
         raise SalesDataError(NOT_WRITTEN, [error_entry('is not valid JSON: %s' % exc, file=source)])
     return validate(records, source)
 
@@ -264,11 +297,14 @@ def sort_cars(cars, sort_by='total_sales', order=None):
         def key(car):
             return (0, car.id, '') if isinstance(car.id, (int, float)) else (1, 0, str(car.id))
     elif sort_by == 'car':
+
         def key(car):
             return car.label.casefold()
     else:
+
         def key(car):
             return getattr(car, sort_by)
+
     if order == 'asc':
         return sorted(cars, key=key)
     # reverse=True keeps equal items in input order too (Python's sort is stable both ways)
@@ -292,8 +328,8 @@ def sales_by_make(cars, max_slices=10, min_share=0.03, other='Other'):
         return []
     if len(ranked) <= max_slices and all(sales >= min_share * grand_total for _m, sales in ranked):
         return ranked
-    keep = [(make, sales) for make, sales in ranked[:max_slices - 1] if sales >= min_share * grand_total]
-    rest = ranked[len(keep):]
+    keep = [(make, sales) for make, sales in ranked[: max_slices - 1] if sales >= min_share * grand_total]
+    rest = ranked[len(keep) :]
     if len(rest) == 1:
         return keep + rest
     return keep + [(other, sum(sales for _make, sales in rest))]

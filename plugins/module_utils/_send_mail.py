@@ -70,17 +70,23 @@ def _send_and_record(spec, conn, store, key, warnings):
         sender=spec.envelope_sender,
         recipients=spec.recipients,
         subject=spec.subject,
-        attachments=[dict(filename=a.filename, mime_type=a.mime_type, size=a.size, sha256=a.sha256) for a in spec.attachments],
+        attachments=[
+            dict(filename=a.filename, mime_type=a.mime_type, size=a.size, sha256=a.sha256) for a in spec.attachments
+        ],
         smtp_server=conn.where,
         smtp_response=reply,
     )
     try:
         store.record(key, record)
     except OSError as exc:
-        raise MailError('the message WAS sent (Message-ID %s) but recording it in %s failed: %s;'
-                        ' a re-run would send it again' % (message_id, store.path_for(key), exc.strerror or exc),
-                        sent=True, message_id=message_id, changed=True,
-                        headline='the message WAS sent (Message-ID %s) but could not be recorded as sent' % message_id)
+        raise MailError(
+            'the message WAS sent (Message-ID %s) but recording it in %s failed: %s;'
+            ' a re-run would send it again' % (message_id, store.path_for(key), exc.strerror or exc),
+            sent=True,
+            message_id=message_id,
+            changed=True,
+            headline='the message WAS sent (Message-ID %s) but could not be recorded as sent' % message_id,
+        )
     return dict(sent=True, message_id=message_id, sent_at=sent_at, smtp_response=reply, tls=tls)
 
 
@@ -89,7 +95,9 @@ def _check_options(options):
     errors = []
     key = options.get('idempotency_key')
     if key is not None and not key.strip():
-        errors.append(error_entry('must not be empty (omit it to use the hash of the message)', field='idempotency_key'))
+        errors.append(
+            error_entry('must not be empty (omit it to use the hash of the message)', field='idempotency_key')
+        )
     try:
         max_size = human_to_bytes(options.get('max_attachment_size') or '0')
     except ValueError as exc:
@@ -103,10 +111,16 @@ def _check_options(options):
 
 def connection_from(options):
     """The :class:`Connection` for the module's SMTP options."""
-    return Connection(host=options['smtp_host'], port=options.get('smtp_port'), security=options.get('security'),
-                      username=options.get('username'), password=options.get('password'),
-                      timeout=options.get('timeout') or DEFAULT_TIMEOUT, validate_certs=options.get('validate_certs', True),
-                      ca_path=options.get('ca_path'))
+    return Connection(
+        host=options['smtp_host'],
+        port=options.get('smtp_port'),
+        security=options.get('security'),
+        username=options.get('username'),
+        password=options.get('password'),
+        timeout=options.get('timeout') or DEFAULT_TIMEOUT,
+        validate_certs=options.get('validate_certs', True),
+        ca_path=options.get('ca_path'),
+    )
 
 
 def send_mail(options, check_mode=False, diff=False):
@@ -130,9 +144,17 @@ def send_mail(options, check_mode=False, diff=False):
 def _send_once(options, conn, max_attachment_size, check_mode, diff):
     warnings = []
     attachments = read_attachments(options.get('attachments'), max_size=max_attachment_size)
-    spec = Spec(sender=options['sender'], to=options.get('to'), cc=options.get('cc'), bcc=options.get('bcc'),
-                reply_to=options.get('reply_to'), subject=options['subject'], body=options.get('body'),
-                html_body=options.get('html_body'), attachments=attachments)
+    spec = Spec(
+        sender=options['sender'],
+        to=options.get('to'),
+        cc=options.get('cc'),
+        bcc=options.get('bcc'),
+        reply_to=options.get('reply_to'),
+        subject=options['subject'],
+        body=options.get('body'),
+        html_body=options.get('html_body'),
+        attachments=attachments,
+    )
     idempotency_key = options.get('idempotency_key')
     key = idempotency_key if idempotency_key is not None else compute_key(spec)
     store = StateStore(options.get('state_dir') or default_state_dir())
@@ -149,8 +171,12 @@ def _send_once(options, conn, max_attachment_size, check_mode, diff):
     if record is not None:
         return _already_sent(result, record), warnings
     if diff:
-        result['diff'] = dict(before='', after=summarize(spec), before_header=result['state_file'],
-                              after_header='message to %s' % ', '.join(spec.recipients))
+        result['diff'] = dict(
+            before='',
+            after=summarize(spec),
+            before_header=result['state_file'],
+            after_header='message to %s' % ', '.join(spec.recipients),
+        )
     if check_mode:
         return result, warnings
     try:

@@ -74,8 +74,11 @@ class StateStore(object):
         if not os.path.isdir(self.directory):
             raise MailError('state_dir %s is not a directory' % self.directory, field='state_dir')
         if not os.access(self.directory, os.W_OK | os.X_OK):
-            raise MailError('state_dir %s is not writable: the message could not be recorded as sent, so it is not sent'
-                            % self.directory, field='state_dir')
+            raise MailError(
+                'state_dir %s is not writable: the message could not be recorded as sent, so it is not sent'
+                % self.directory,
+                field='state_dir',
+            )
 
     @contextlib.contextmanager
     def lock(self):

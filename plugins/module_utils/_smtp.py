@@ -32,10 +32,22 @@ DEFAULT_TIMEOUT = 30
 class Connection(object):
     """How to reach the SMTP server."""
 
-    def __init__(self, host='localhost', port=None, security=None, username=None, password=None,
-                 timeout=DEFAULT_TIMEOUT, validate_certs=True, ca_path=None, local_hostname=None):
+    def __init__(
+        self,
+        host='localhost',
+        port=None,
+        security=None,
+        username=None,
+        password=None,
+        timeout=DEFAULT_TIMEOUT,
+        validate_certs=True,
+        ca_path=None,
+        local_hostname=None,
+    ):
         if security is not None and security not in SECURITY_CHOICES:
-            raise MailError('security must be one of %s, got %r' % (', '.join(SECURITY_CHOICES), security), field='security')
+            raise MailError(
+                'security must be one of %s, got %r' % (', '.join(SECURITY_CHOICES), security), field='security'
+            )
         if timeout is not None and timeout <= 0:
             raise MailError('timeout must be a positive number of seconds, got %r' % (timeout,), field='timeout')
         if password is not None and username is None:
@@ -87,19 +99,34 @@ def _ssl_context(conn):
 def _explain_os_error(conn, exc, during):
     """A message for a network-level failure."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        hint = ('set ca_path to the CA certificate that signed the server\'s certificate, or validate_certs=false'
-                ' for a self-signed test server')
-        return ('TLS certificate verification failed %s %s: %s; %s'
-                % (during, conn.where, getattr(exc, 'verify_message', None) or exc, hint))
+        hint = (
+            'set ca_path to the CA certificate that signed the server\'s certificate, or validate_certs=false'
+            ' for a self-signed test server'
+        )
+        return 'TLS certificate verification failed %s %s: %s; %s' % (
+            during,
+            conn.where,
+            getattr(exc, 'verify_message', None) or exc,
+            hint,
+        )
     if isinstance(exc, ssl.SSLError):
         hint = ''
         if conn.security == 'tls':
-            hint = ' (security=tls needs a port that speaks TLS from the start, usually 465; use starttls for 25 or 587)'
+            hint = (
+                ' (security=tls needs a port that speaks TLS from the start, usually 465; use starttls for 25 or 587)'
+            )
         return 'TLS failure %s %s: %s%s' % (during, conn.where, exc, hint)
     if isinstance(exc, socket.timeout) or isinstance(exc, TimeoutError):
-        return 'timed out after %ss %s %s (no reply from the server; see the timeout option)' % (conn.timeout, during, conn.where)
+        return 'timed out after %ss %s %s (no reply from the server; see the timeout option)' % (
+            conn.timeout,
+            during,
+            conn.where,
+        )
     if isinstance(exc, ConnectionRefusedError):
-        return 'connection to %s refused: no SMTP server listening there (check smtp_host, smtp_port and that the server runs)' % conn.where
+        return (
+            'connection to %s refused: no SMTP server listening there (check smtp_host, smtp_port and that the server runs)'
+            % conn.where
+        )
     if isinstance(exc, socket.gaierror):
         return 'cannot resolve smtp_host %s: %s' % (conn.host, exc.strerror or exc)
     return 'network error with %s %s: %s' % (conn.where, during, getattr(exc, 'strerror', None) or exc)
@@ -140,8 +167,9 @@ class Session(object):
         conn = self.conn
         context = _ssl_context(conn) if conn.security != 'none' else None
         if conn.security == 'tls':
-            self.smtp = smtplib.SMTP_SSL(conn.host, conn.port, local_hostname=conn.local_hostname,
-                                         timeout=conn.timeout, context=context)
+            self.smtp = smtplib.SMTP_SSL(
+                conn.host, conn.port, local_hostname=conn.local_hostname, timeout=conn.timeout, context=context
+            )
             self.tls = True
         else:
             self.smtp = smtplib.SMTP(conn.host, conn.port, local_hostname=conn.local_hostname, timeout=conn.timeout)
@@ -156,25 +184,35 @@ class Session(object):
                 self.tls = True
                 self.smtp.ehlo()
             elif conn.security == 'starttls':
-                raise MailError('%s does not offer STARTTLS and security=starttls requires it'
-                                ' (use security=tls for an SMTPS port such as 465, or security=none to send in clear text)'
-                                % conn.where)
+                raise MailError(
+                    '%s does not offer STARTTLS and security=starttls requires it'
+                    ' (use security=tls for an SMTPS port such as 465, or security=none to send in clear text)'
+                    % conn.where
+                )
             elif conn.username:
-                raise MailError('%s does not offer STARTTLS: refusing to send the password for %s in clear text'
-                                ' (set security=none to allow it)' % (conn.where, conn.username))
+                raise MailError(
+                    '%s does not offer STARTTLS: refusing to send the password for %s in clear text'
+                    ' (set security=none to allow it)' % (conn.where, conn.username)
+                )
         if conn.username:
             if not self.tls:
-                self.warnings.append('security=none: the password for %s was sent to %s unencrypted' % (conn.username, conn.where))
+                self.warnings.append(
+                    'security=none: the password for %s was sent to %s unencrypted' % (conn.username, conn.where)
+                )
             self.step = 'while logging in to'
             try:
                 self.smtp.login(conn.username, conn.password or '')
             except smtplib.SMTPAuthenticationError as exc:
-                raise MailError('authentication as %s on %s failed: %d %s'
-                                % (conn.username, conn.where, exc.smtp_code, _reply_text(exc.smtp_error)),
-                                smtp_code=exc.smtp_code)
+                raise MailError(
+                    'authentication as %s on %s failed: %d %s'
+                    % (conn.username, conn.where, exc.smtp_code, _reply_text(exc.smtp_error)),
+                    smtp_code=exc.smtp_code,
+                )
             except smtplib.SMTPNotSupportedError:
-                raise MailError('%s does not offer authentication (AUTH)%s; remove username/password or use the submission port'
-                                % (conn.where, '' if self.tls else ' on an unencrypted connection'))
+                raise MailError(
+                    '%s does not offer authentication (AUTH)%s; remove username/password or use the submission port'
+                    % (conn.where, '' if self.tls else ' on an unencrypted connection')
+                )
             except (smtplib.SMTPResponseException, smtplib.SMTPServerDisconnected):
                 raise
             except smtplib.SMTPException as exc:
@@ -197,8 +235,11 @@ def send_message(session, spec, msg):
     if smtp.does_esmtp:
         limit = smtp.esmtp_features.get('size', '').strip()
         if limit.isdigit() and int(limit) and len(data) > int(limit):
-            raise MailError('the message is %s and %s accepts at most %s (its SIZE limit)'
-                            % (format_size(len(data)), where, format_size(int(limit))), message_size=len(data))
+            raise MailError(
+                'the message is %s and %s accepts at most %s (its SIZE limit)'
+                % (format_size(len(data)), where, format_size(int(limit))),
+                message_size=len(data),
+            )
         if smtp.has_extn('size'):
             options.append('SIZE=%d' % len(data))
         if smtputf8:
@@ -206,8 +247,9 @@ def send_message(session, spec, msg):
     code, reply = smtp.mail(spec.envelope_sender, options)
     if code != 250:
         _reset(smtp)
-        raise MailError('%s refused the sender %s: %d %s' % (where, spec.envelope_sender, code, _reply_text(reply)),
-                        smtp_code=code)
+        raise MailError(
+            '%s refused the sender %s: %d %s' % (where, spec.envelope_sender, code, _reply_text(reply)), smtp_code=code
+        )
     refused = {}
     for recipient in spec.recipients:
         code, reply = smtp.rcpt(recipient)
@@ -216,16 +258,24 @@ def send_message(session, spec, msg):
     if refused:
         _reset(smtp)
         temporary = all(400 <= code < 500 for code, dummy in refused.values())
-        raise MailError('%s refused %s: %s; the message was sent to nobody%s'
-                        % (where, 'the recipient' if len(refused) == 1 else '%d recipients' % len(refused),
-                           '; '.join('%s (%d %s)' % (rcpt, code, reply) for rcpt, (code, reply) in refused.items()),
-                           ' (temporary failure, retrying later may work)' if temporary else ''),
-                        refused_recipients=dict((rcpt, dict(code=code, message=reply)) for rcpt, (code, reply) in refused.items()))
+        raise MailError(
+            '%s refused %s: %s; the message was sent to nobody%s'
+            % (
+                where,
+                'the recipient' if len(refused) == 1 else '%d recipients' % len(refused),
+                '; '.join('%s (%d %s)' % (rcpt, code, reply) for rcpt, (code, reply) in refused.items()),
+                ' (temporary failure, retrying later may work)' if temporary else '',
+            ),
+            refused_recipients=dict((rcpt, dict(code=code, message=reply)) for rcpt, (code, reply) in refused.items()),
+        )
     try:
         code, reply = smtp.data(data)
     except smtplib.SMTPDataError as exc:
         _reset(smtp)
-        raise MailError('%s refused the message: %d %s' % (where, exc.smtp_code, _reply_text(exc.smtp_error)), smtp_code=exc.smtp_code)
+        raise MailError(
+            '%s refused the message: %d %s' % (where, exc.smtp_code, _reply_text(exc.smtp_error)),
+            smtp_code=exc.smtp_code,
+        )
     if code != 250:
         _reset(smtp)
         raise MailError('%s refused the message: %d %s' % (where, code, _reply_text(reply)), smtp_code=code)
@@ -250,8 +300,10 @@ def deliver(conn, spec, msg, warnings):
     except MailError:
         raise
     except smtplib.SMTPConnectError as exc:
-        raise MailError('%s refused the connection: %d %s' % (conn.where, exc.smtp_code, _reply_text(exc.smtp_error)),
-                        smtp_code=exc.smtp_code)
+        raise MailError(
+            '%s refused the connection: %d %s' % (conn.where, exc.smtp_code, _reply_text(exc.smtp_error)),
+            smtp_code=exc.smtp_code,
+        )
     except smtplib.SMTPServerDisconnected as exc:
         # smtplib turns a timeout or a reset while reading a reply into this exception.
         cause = exc.__cause__ or exc.__context__
@@ -259,8 +311,10 @@ def deliver(conn, spec, msg, warnings):
             raise MailError(_explain_os_error(conn, cause, session.step))
         raise MailError('the server closed the connection %s %s: %s' % (session.step, conn.where, exc or 'no reply'))
     except smtplib.SMTPResponseException as exc:
-        raise MailError('SMTP error %s %s: %d %s' % (session.step, conn.where, exc.smtp_code, _reply_text(exc.smtp_error)),
-                        smtp_code=exc.smtp_code)
+        raise MailError(
+            'SMTP error %s %s: %d %s' % (session.step, conn.where, exc.smtp_code, _reply_text(exc.smtp_error)),
+            smtp_code=exc.smtp_code,
+        )
     except smtplib.SMTPException as exc:
         raise MailError('SMTP error %s %s: %s' % (session.step, conn.where, exc))
     except (OSError, ssl.SSLError) as exc:

@@ -69,8 +69,12 @@ def decode_lines(data, path):
     except UnicodeDecodeError as exc:
         offset = start + exc.start
         line = len(_NEWLINE_BYTES.findall(data, 0, offset)) + 1
-        raise ParseError(path, line, 'is not UTF-8 text: byte 0x%02x at byte offset %d cannot be decoded '
-                                     '(save the file as UTF-8)' % (data[offset], offset))
+        raise ParseError(
+            path,
+            line,
+            'is not UTF-8 text: byte 0x%02x at byte offset %d cannot be decoded '
+            '(save the file as UTF-8)' % (data[offset], offset),
+        )
     lines = [line.rstrip() for line in _NEWLINE.split(text)]
     while lines and not lines[-1]:
         lines.pop()
@@ -98,16 +102,18 @@ def list_text_files(folder, suffix=TEXT_SUFFIX):
     except OSError as exc:
         raise ParseError(folder, None, 'cannot list the folder: %s' % (exc.strerror or exc))
     suffix = suffix.lower()
-    picked = [name for name in names
-              if name.lower().endswith(suffix) and not name.startswith('.')
-              and os.path.isfile(os.path.join(folder, name))]
+    picked = [
+        name
+        for name in names
+        if name.lower().endswith(suffix) and not name.startswith('.') and os.path.isfile(os.path.join(folder, name))
+    ]
     return [os.path.join(folder, name) for name in sorted(picked, key=natural_key)]
 
 
 def stem_of(path, suffix=TEXT_SUFFIX):
     """``'/x/004.txt'`` -> ``'004'``."""
     name = os.path.basename(path)
-    return name[:-len(suffix)] if name.lower().endswith(suffix.lower()) else os.path.splitext(name)[0]
+    return name[: -len(suffix)] if name.lower().endswith(suffix.lower()) else os.path.splitext(name)[0]
 
 
 def parse_folder(folder, parse_one, suffix=TEXT_SUFFIX):
@@ -137,7 +143,7 @@ def body_text(lines, start, path, field):
 
     A control character in it (tab allowed) raises :class:`ParseError` with its line and ``field``.
     """
-    body = lines[start - 1:]
+    body = lines[start - 1 :]
     first = start
     while body and not body[0].strip():
         body.pop(0)

@@ -33,10 +33,20 @@ TIMEOUT = 30
 def browser(profile):
     options = webdriver.ChromeOptions()
     options.binary_location = '/usr/bin/chromium'
-    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                 '--ignore-certificate-errors', '--disable-quic', '--no-first-run',
-                 '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                 '--window-size=1280,900', '--user-data-dir=' + profile):
+    for flag in (
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--ignore-certificate-errors',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--window-size=1280,900',
+        '--user-data-dir=' + profile,
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=options)
 
@@ -47,7 +57,8 @@ def storefront(driver, args):
     wait.until(lambda d: args.expect in d.find_element(By.TAG_NAME, 'body').text)
     # The product's card: its image must have really loaded (naturalWidth > 0).
     images = driver.execute_script(
-        "return Array.from(document.images).map(i => ({src: i.currentSrc, ok: i.complete && i.naturalWidth > 0}));")
+        "return Array.from(document.images).map(i => ({src: i.currentSrc, ok: i.complete && i.naturalWidth > 0}));"
+    )
     loaded = [image for image in images if image['ok'] and '/media/' in image['src']]
     if not loaded:
         raise AssertionError('no product image loaded from /media/: %r' % images)
@@ -75,7 +86,8 @@ def reportindex(driver, args):
     wait = WebDriverWait(driver, TIMEOUT)
     wait.until(lambda d: args.expect in d.find_element(By.TAG_NAME, 'body').text)
     links = driver.execute_script(
-        "return Array.from(document.querySelectorAll('table a')).map(a => ({text: a.textContent, href: a.href}));")
+        "return Array.from(document.querySelectorAll('table a')).map(a => ({text: a.textContent, href: a.href}));"
+    )
     wanted = [link for link in links if args.expect in link['text']]
     if not wanted:
         raise AssertionError('no link in the index shows %r: %r' % (args.expect, links))
@@ -100,8 +112,16 @@ def main():
             finally:
                 driver.save_screenshot(args.screenshot)
         except Exception as exc:  # report what the browser showed, then fail
-            print(json.dumps({'ok': False, 'error': '%s: %s' % (type(exc).__name__, exc),
-                              'url': driver.current_url, 'screenshot': args.screenshot}))
+            print(
+                json.dumps(
+                    {
+                        'ok': False,
+                        'error': '%s: %s' % (type(exc).__name__, exc),
+                        'url': driver.current_url,
+                        'screenshot': args.screenshot,
+                    }
+                )
+            )
             return 1
         finally:
             driver.quit()

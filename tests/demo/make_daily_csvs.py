@@ -15,6 +15,7 @@ days: a file with another header, a row with a missing field, a file that is not
 a bad amount, and an empty file. Without it, those files are removed if an earlier run made them.
 Prints one line per file written.
 """
+
 import argparse
 import calendar
 import csv
@@ -44,8 +45,13 @@ PRODUCTS = [
     ('Orange juice', 'Drinks', '2.60'),
     ('Sparkling water, 6 \u00d7 1.5 l', 'Drinks', '3.90'),
 ]
-BAD_FILES = ('orders-bad-header.csv', 'orders-bad-fields.csv', 'orders-bad-latin1.csv', 'orders-bad-amount.csv',
-             'orders-bad-empty.csv')
+BAD_FILES = (
+    'orders-bad-header.csv',
+    'orders-bad-fields.csv',
+    'orders-bad-latin1.csv',
+    'orders-bad-amount.csv',
+    'orders-bad-empty.csv',
+)
 
 
 def csv_bytes(rows, till=False):
@@ -66,8 +72,9 @@ def day_rows(rng, day, first_id, orders):
     for number in range(orders):
         product, category, price = PRODUCTS[rng.randrange(len(PRODUCTS))]
         quantity = rng.choice((1, 1, 1, 2, 2, 3, 4, 6))
-        rows.append([day.isoformat(), str(first_id + number), product, category, str(quantity),
-                     str(Decimal(price) * quantity)])
+        rows.append(
+            [day.isoformat(), str(first_id + number), product, category, str(quantity), str(Decimal(price) * quantity)]
+        )
     return rows
 
 
@@ -81,7 +88,7 @@ def month_files(year, month, orders):
         count = orders + rng.randrange(-orders // 4, orders // 4 + 1) + (orders // 2 if day.weekday() == 5 else 0)
         rows = day_rows(rng, day, order_id, count)
         order_id += count
-        till = day.weekday() == 6          # Sundays: the Windows till
+        till = day.weekday() == 6  # Sundays: the Windows till
         data = csv_bytes([HEADER] + rows, till=till) if till or day_number % 2 else lf_bytes([HEADER] + rows)
         files['orders-%s.csv' % day.isoformat()] = data
     return files

@@ -9,6 +9,7 @@ the archive folder already (processed) is not dropped into the inbox again.
 
     make_sample_data.py DEST       (deliveries go to DEST/deliveries/inbox)
 """
+
 import glob
 import gzip
 import io
@@ -30,8 +31,16 @@ FRUITS = [
     ('Mango', 300, 'Sweet golden flesh, a summer favourite.'),
     ('Strawberry', 240, 'Hand-picked, red to the core.'),
 ]
-MAKES = [('Acura', 'MDX'), ('Honda', 'Odyssey'), ('Ford', 'Focus'), ('Toyota', 'Corolla'),
-         ('Dodge', 'Ram 3500'), ('BMW', 'X5'), ('Mazda', 'MX-5'), ('Chevrolet', 'Malibu')]
+MAKES = [
+    ('Acura', 'MDX'),
+    ('Honda', 'Odyssey'),
+    ('Ford', 'Focus'),
+    ('Toyota', 'Corolla'),
+    ('Dodge', 'Ram 3500'),
+    ('BMW', 'X5'),
+    ('Mazda', 'MX-5'),
+    ('Chevrolet', 'Malibu'),
+]
 
 
 def deterministic_tar(folder, top, path):
@@ -85,19 +94,28 @@ def main():
         archived = glob.glob(os.path.join(dest, 'deliveries', 'archive', name + '.2*.tar.gz'))
         if not archived:
             deterministic_tar(delivery(dest, name, fruits), 'supplier-data', os.path.join(inbox, name + '.tar.gz'))
-    for i, (title, who, day, text) in enumerate([
+    for i, (title, who, day, text) in enumerate(
+        [
             ('Great fruit', 'Ana', '2026-11-02', 'The apples were crisp and sweet.'),
             ('Fast delivery', 'Ben', '2026-11-09', 'Arrived the next day, well packed.'),
-            ('Will buy again', 'Chloe', '2026-11-16', 'Best mangoes I have had this year.')], 1):
+            ('Will buy again', 'Chloe', '2026-11-16', 'Best mangoes I have had this year.'),
+        ],
+        1,
+    ):
         with open(os.path.join(reviews, '%03d.txt' % i), 'w', encoding='utf-8') as handle:
             handle.write('%s\n%s\n%s\n%s\n' % (title, who, day, text))
     rng = random.Random(2026)
     cars = []
     for i in range(1, 101):
         make, model = MAKES[rng.randrange(len(MAKES))]
-        cars.append({'id': i, 'car': {'car_make': make, 'car_model': model, 'car_year': rng.randrange(2000, 2016)},
-                     'price': '$%d.%02d' % (rng.randrange(5000, 40000), rng.randrange(100)),
-                     'total_sales': rng.randrange(1, 1500)})
+        cars.append(
+            {
+                'id': i,
+                'car': {'car_make': make, 'car_model': model, 'car_year': rng.randrange(2000, 2016)},
+                'price': '$%d.%02d' % (rng.randrange(5000, 40000), rng.randrange(100)),
+                'total_sales': rng.randrange(1, 1500),
+            }
+        )
     with open(os.path.join(dest, 'car_sales.json'), 'w', encoding='utf-8') as handle:
         json.dump(cars, handle, indent=1)
 

@@ -10,6 +10,7 @@ package index. ansible-test hides this machine's pip configuration
 
 tests/sanity/run.sh copies it to ~/.ansible/test/cache/get_pip_<version>.py.
 """
+
 import os
 import ssl
 import subprocess
@@ -20,8 +21,7 @@ SKIPPED = {"--no-setuptools", "--no-wheel"}
 
 def main():
     args = [arg for arg in sys.argv[1:] if arg not in SKIPPED]
-    subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"],
-                          stdout=subprocess.DEVNULL)
+    subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], stdout=subprocess.DEVNULL)
     cafile = ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
     cert = ["--cert", cafile] if os.path.exists(cafile) else []
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + cert + args)

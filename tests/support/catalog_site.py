@@ -49,6 +49,7 @@ def die_with_parent():
     """``preexec_fn``: the child gets SIGTERM when the process that started it dies (Linux)."""
     try:
         import ctypes
+
         ctypes.CDLL('libc.so.6', use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: the stop() in a finally is all there is
         pass
@@ -78,9 +79,18 @@ def site_environment(data_dir, settings_module='catalog_site.settings', pythonpa
 class CatalogSite(object):
     """The catalog site under gunicorn (sync workers) on 127.0.0.1, in its own data dir."""
 
-    def __init__(self, data_dir, workers=2, settings_module='catalog_site.settings', pythonpath=(),
-                 settings=None, python=sys.executable, gunicorn_args=('--graceful-timeout', '5', '--timeout', '60'),
-                 username='uploader', wsgi_app='catalog_site.wsgi:application'):
+    def __init__(
+        self,
+        data_dir,
+        workers=2,
+        settings_module='catalog_site.settings',
+        pythonpath=(),
+        settings=None,
+        python=sys.executable,
+        gunicorn_args=('--graceful-timeout', '5', '--timeout', '60'),
+        username='uploader',
+        wsgi_app='catalog_site.wsgi:application',
+    ):
         self.wsgi_app = wsgi_app
         self.data_dir = str(data_dir)
         self.workers = workers
@@ -106,18 +116,33 @@ class CatalogSite(object):
 
     def manage(self, *args, **kwargs):
         """Run ``catalog-manage ARGS`` in the site's environment; its stdout. ``input=`` feeds stdin."""
-        result = subprocess.run([self.python, '-m', 'catalog_site.manage'] + list(args), env=self.env,
-                                cwd=self.data_dir, capture_output=True, text=True, timeout=300, check=False,
-                                input=kwargs.get('input'))
+        result = subprocess.run(
+            [self.python, '-m', 'catalog_site.manage'] + list(args),
+            env=self.env,
+            cwd=self.data_dir,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            input=kwargs.get('input'),
+        )
         if result.returncode != 0:
-            raise SiteError('catalog-manage %s failed (exit %d):\n%s'
-                            % (' '.join(args), result.returncode, result.stderr[-3000:]))
+            raise SiteError(
+                'catalog-manage %s failed (exit %d):\n%s' % (' '.join(args), result.returncode, result.stderr[-3000:])
+            )
         return result.stdout
 
     def python_code(self, code, timeout=300):
         """Run Python ``code`` in the site's environment (``django.setup()`` is up to it); its stdout."""
-        result = subprocess.run([self.python, '-c', code], env=self.env, cwd=self.data_dir, capture_output=True,
-                                text=True, timeout=timeout, check=False)
+        result = subprocess.run(
+            [self.python, '-c', code],
+            env=self.env,
+            cwd=self.data_dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if result.returncode != 0:
             raise SiteError('python code in the site environment failed:\n%s' % result.stderr[-3000:])
         return result.stdout
@@ -144,10 +169,26 @@ class CatalogSite(object):
         if self.running():
             raise SiteError('gunicorn is already running (pid %d)' % self.pid)
         self._log = open(self.log_path, 'a')
-        command = [self.python, '-m', 'gunicorn', self.wsgi_app, '--workers', str(self.workers),
-                   '--worker-class', 'sync', '--bind', '127.0.0.1:%d' % self.port] + self.gunicorn_args
-        self.process = subprocess.Popen(command, env=self.env, cwd=self.data_dir, stdout=self._log,
-                                        stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        command = [
+            self.python,
+            '-m',
+            'gunicorn',
+            self.wsgi_app,
+            '--workers',
+            str(self.workers),
+            '--worker-class',
+            'sync',
+            '--bind',
+            '127.0.0.1:%d' % self.port,
+        ] + self.gunicorn_args
+        self.process = subprocess.Popen(
+            command,
+            env=self.env,
+            cwd=self.data_dir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
         try:
             self.wait_until_healthy(timeout)
         except BaseException:  # never leave a gunicorn behind, whatever went wrong (Ctrl-C included)
@@ -164,9 +205,15 @@ class CatalogSite(object):
             except requests.RequestException:  # refused while binding, slow while the workers import Django
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SiteError('gunicorn did not come up (%s):\n%s'
-                                % ('exited %s' % self.process.returncode if self.process.poll() is not None
-                                   else 'no answer in %d s' % timeout, self.log_tail()))
+                raise SiteError(
+                    'gunicorn did not come up (%s):\n%s'
+                    % (
+                        'exited %s' % self.process.returncode
+                        if self.process.poll() is not None
+                        else 'no answer in %d s' % timeout,
+                        self.log_tail(),
+                    )
+                )
             time.sleep(0.1)
 
     def stop(self):
@@ -225,13 +272,16 @@ class CatalogSite(object):
                 for item in items:
                     response = session.delete('%s%s%d/' % (self.url, path, item['id']), timeout=10)
                     if response.status_code != 204:
-                        raise SiteError('DELETE %s%d/ answered %d: %s'
-                                        % (path, item['id'], response.status_code, response.text[:300]))
+                        raise SiteError(
+                            'DELETE %s%d/ answered %d: %s'
+                            % (path, item['id'], response.status_code, response.text[:300])
+                        )
             for image in self.images():
                 response = session.delete('%s/images/%s' % (self.url, requests.utils.quote(image['name'])), timeout=10)
                 if response.status_code not in (204, 404):
-                    raise SiteError('DELETE /images/%s answered %d: %s'
-                                    % (image['name'], response.status_code, response.text[:300]))
+                    raise SiteError(
+                        'DELETE /images/%s answered %d: %s' % (image['name'], response.status_code, response.text[:300])
+                    )
         shutil.rmtree(self.media_images, ignore_errors=True)
 
 

@@ -14,10 +14,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-NGINX_502 = (b'<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>'
-             b'</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n')
-HOP_HEADERS = frozenset(('connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer',
-                         'upgrade', 'content-length'))
+NGINX_502 = (
+    b'<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>'
+    b'</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n'
+)
+HOP_HEADERS = frozenset(
+    ('connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length')
+)
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -101,7 +104,7 @@ class FaultProxy(object):
         self.upstream_port = upstream_port
         self.faults = collections.deque()
         self.hook = None
-        self.body_hook = None       # (method, path, body) -> a fault or None: scripts by what is sent
+        self.body_hook = None  # (method, path, body) -> a fault or None: scripts by what is sent
         self.lock = threading.Lock()
         self.count = 0
         self.log = []
@@ -117,8 +120,9 @@ class FaultProxy(object):
 
     def record(self, handler, status):
         with self.lock:
-            self.log.append({'port': handler.client_address[1], 'method': handler.command,
-                             'path': handler.path, 'status': status})
+            self.log.append(
+                {'port': handler.client_address[1], 'method': handler.command, 'path': handler.path, 'status': status}
+            )
 
     def requests_to(self, method, prefix):
         return [entry for entry in self.log if entry['method'] == method and entry['path'].startswith(prefix)]

@@ -11,6 +11,7 @@ import io
 def jpeg_bytes(seed, size=(60, 40), quality=90):
     """A real JPEG of one colour derived from ``seed``: other seed, other bytes."""
     from PIL import Image
+
     buffer = io.BytesIO()
     colour = ((seed * 47) % 256, (seed * 91) % 256, (seed * 13) % 256)
     Image.new('RGB', size, colour).save(buffer, 'JPEG', quality=quality)

@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One bounded ``wrk`` run (Debian's ``wrk``), parsed; and the load average to print beside it.
 
-    row = wrk.run('https://web/fruits/', duration=5, headers={'Accept': 'application/json'})
-    row['rps'], row['p99_ms'], row['requests'], row['bad'], row['socket_errors'], row['mb_s']
+row = wrk.run('https://web/fruits/', duration=5, headers={'Accept': 'application/json'})
+row['rps'], row['p99_ms'], row['requests'], row['bad'], row['socket_errors'], row['mb_s']
 """
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ def run(url, duration, headers=None, threads=THREADS, connections=CONNECTIONS, t
     try:
         return parse(result.stdout)
     except WrkError:
-        raise WrkError('wrk %s: exit %d\n%s\n%s' % (url, result.returncode, result.stdout[-2000:],
-                                                    result.stderr[-1000:])) from None
+        raise WrkError(
+            'wrk %s: exit %d\n%s\n%s' % (url, result.returncode, result.stdout[-2000:], result.stderr[-1000:])
+        ) from None
 
 
 def loadavg():

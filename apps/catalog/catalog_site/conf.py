@@ -165,9 +165,7 @@ def parse_database_url(url: str, base_dir: Path | None = None) -> dict:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in _ENGINES:
-        raise ConfigError(
-            f"unsupported database URL scheme {parts.scheme!r} (use sqlite:// or postgres://)"
-        )
+        raise ConfigError(f"unsupported database URL scheme {parts.scheme!r} (use sqlite:// or postgres://)")
     config: dict = {"ENGINE": _ENGINES[scheme]}
     options: dict = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):

@@ -45,11 +45,18 @@ def add_products(count):
 def file_of(response, directory):
     target = response["X-Accel-Redirect"]
     assert target.startswith("/_accel/")
-    return directory / target[len("/_accel/"):]
+    return directory / target[len("/_accel/") :]
 
 
-@pytest.mark.parametrize("path, key, suffix", [("/fruits/", "fruits", ".json"), ("/", "storefront", ".html"),
-                                               ("/feedback/", "feedback", ".json"), ("/images/", "images", ".json")])
+@pytest.mark.parametrize(
+    "path, key, suffix",
+    [
+        ("/fruits/", "fruits", ".json"),
+        ("/", "storefront", ".html"),
+        ("/feedback/", "feedback", ".json"),
+        ("/images/", "images", ".json"),
+    ],
+)
 def test_a_200_is_an_empty_redirect_to_a_file_with_the_same_bytes(client, accel_dir, path, key, suffix):
     add_products(30)
     response = client.get(path)
@@ -60,7 +67,7 @@ def test_a_200_is_an_empty_redirect_to_a_file_with_the_same_bytes(client, accel_
     assert re.fullmatch(rf"{key}-[0-9a-f]{{24}}{re.escape(suffix)}", stored.name)
     assert stored.stat().st_mode & 0o777 == 0o644  # nginx, another user, reads it
     assert stored.read_bytes() == fastpath.get_entry(key, lambda: b"unused").body
-    assert response["ETag"] == '"%s"' % stored.name[len(key) + 1:-len(suffix)]
+    assert response["ETag"] == '"%s"' % stored.name[len(key) + 1 : -len(suffix)]
     assert response["Cache-Control"] == "no-cache"
 
 

@@ -156,11 +156,13 @@ def test_upgrading_a_site_with_images_indexes_them(tmp_path):
     (images / ".upload-x.part").write_bytes(b"half an upload")
     out = site.manage("migrate", "--noinput")
     assert "Applying shop.0004_index_stored_images... OK" in out
-    listed = json.loads(site.python_code(
-        "import django, json; django.setup()\n"
-        "from catalog_site.shop.fastpath import image_rows\n"
-        "print(json.dumps(image_rows()))"
-    ))
+    listed = json.loads(
+        site.python_code(
+            "import django, json; django.setup()\n"
+            "from catalog_site.shop.fastpath import image_rows\n"
+            "print(json.dumps(image_rows()))"
+        )
+    )
     assert [(i["name"], i["size"], i["sha256"]) for i in listed] == [
         (name, len(data), hashlib.sha256(data).hexdigest()) for name, data in sorted(old.items())
     ]

@@ -17,9 +17,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def environ(path, method="GET", query="", host="127.0.0.1", **headers):
     env = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80", "HTTP_HOST": host, "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1",
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": host,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "SERVER_PROTOCOL": "HTTP/1.1",
     }
     env.update(headers)
     return env
@@ -51,8 +58,15 @@ def apps(settings):
 
 @pytest.mark.parametrize(
     "path, headers",
-    [("/", {}), ("/fruits/", {}), ("/fruits", {"HTTP_ACCEPT": "application/json"}), ("/feedback/", {}),
-     ("/images/", {}), ("/", {"HTTP_ACCEPT_ENCODING": "gzip"}), ("/fruits/", {"HTTP_X_FORWARDED_PROTO": "https"})],
+    [
+        ("/", {}),
+        ("/fruits/", {}),
+        ("/fruits", {"HTTP_ACCEPT": "application/json"}),
+        ("/feedback/", {}),
+        ("/images/", {}),
+        ("/", {"HTTP_ACCEPT_ENCODING": "gzip"}),
+        ("/fruits/", {"HTTP_X_FORWARDED_PROTO": "https"}),
+    ],
 )
 def test_same_answer_as_django(apps, path, headers):
     fast, django_app = apps
@@ -71,9 +85,14 @@ def test_it_really_skips_django(apps, monkeypatch):
 
 @pytest.mark.parametrize(
     "env",
-    [environ("/fruits/", method="POST"), environ("/fruits/", query="page=1"), environ("/admin/"),
-     environ("/fruits/", HTTP_ACCEPT="text/html"), environ("/fruits/", host="evil.example"),
-     environ("/healthz")],
+    [
+        environ("/fruits/", method="POST"),
+        environ("/fruits/", query="page=1"),
+        environ("/admin/"),
+        environ("/fruits/", HTTP_ACCEPT="text/html"),
+        environ("/fruits/", host="evil.example"),
+        environ("/healthz"),
+    ],
     ids=["post", "page", "admin", "browser", "bad-host", "healthz"],
 )
 def test_everything_else_goes_to_django(apps, env):
@@ -122,6 +141,13 @@ def test_the_production_entry_point_is_the_wrapper():
     from catalog_site import wsgi
 
     assert isinstance(wsgi.application, FastReadApplication)
-    assert wsgi.application.routes.keys() == {"/", "/fruits", "/fruits/", "/feedback", "/feedback/", "/images",
-                                              "/images/"}
+    assert wsgi.application.routes.keys() == {
+        "/",
+        "/fruits",
+        "/fruits/",
+        "/feedback",
+        "/feedback/",
+        "/images",
+        "/images/",
+    }
     assert wsgi.application.routes["/images/"] is views.serve_images

@@ -25,8 +25,13 @@ TESTS_DIR = Path(__file__).resolve().parent
 @pytest.fixture
 def server(tmp_path):
     """gunicorn, 2 workers, the production settings and WSGI application, plus the worker-PID header."""
-    site = CatalogSite(tmp_path, workers=2, pythonpath=[TESTS_DIR.parent],
-                       wsgi_app="tests.gunicorn_wsgi:application", settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1"})
+    site = CatalogSite(
+        tmp_path,
+        workers=2,
+        pythonpath=[TESTS_DIR.parent],
+        wsgi_app="tests.gunicorn_wsgi:application",
+        settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1"},
+    )
     with site:
         yield site.url, site.token
 
@@ -54,8 +59,10 @@ def test_a_write_is_seen_by_every_worker_on_the_next_read(server):
     auth = {"Authorization": f"Token {token}"}
     for i in range(3):
         response = requests.post(
-            url + "/fruits/", json={"name": f"Fruit {i}", "weight": i, "description": "", "image_name": ""},
-            headers=auth, timeout=5,
+            url + "/fruits/",
+            json={"name": f"Fruit {i}", "weight": i, "description": "", "image_name": ""},
+            headers=auth,
+            timeout=5,
         )
         assert response.status_code == 201, response.text
 
@@ -66,8 +73,10 @@ def test_a_write_is_seen_by_every_worker_on_the_next_read(server):
     read_from_every_worker(url, "/")
 
     response = requests.post(
-        url + "/fruits", json={"name": "Watermelon", "weight": 500, "description": "d", "image_name": "010.jpeg"},
-        headers=auth, timeout=5,
+        url + "/fruits",
+        json={"name": "Watermelon", "weight": 500, "description": "d", "image_name": "010.jpeg"},
+        headers=auth,
+        timeout=5,
     )
     assert response.status_code == 201
 
@@ -107,8 +116,14 @@ def test_the_image_index_is_right_on_every_worker_after_an_upload_and_a_delete(s
     data = jpeg(1)
     response = requests.post(url + "/upload/", files={"file": ("001.jpeg", data)}, headers=auth, timeout=10)
     assert response.status_code == 201
-    expected = [{"name": "001.jpeg", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                 "url": "/media/images/001.jpeg"}]
+    expected = [
+        {
+            "name": "001.jpeg",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "url": "/media/images/001.jpeg",
+        }
+    ]
     assert all(r.json() == expected for r in read_from_every_worker(url, "/images/"))
     assert requests.delete(url + "/images/001.jpeg", headers=auth, timeout=10).status_code == 204
     assert all(r.json() == [] for r in read_from_every_worker(url, "/images/"))
@@ -128,8 +143,13 @@ def test_concurrent_uploads_of_one_name_with_replace_false(server, same_content)
 
     def send(number):
         barrier.wait(timeout=20)
-        return requests.post(url + "/upload/", files={"file": ("race.jpeg", images[number])},
-                             data={"replace": "false"}, headers=dict(auth, Connection="close"), timeout=30)
+        return requests.post(
+            url + "/upload/",
+            files={"file": ("race.jpeg", images[number])},
+            data={"replace": "false"},
+            headers=dict(auth, Connection="close"),
+            timeout=30,
+        )
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         responses = list(pool.map(send, range(clients)))
@@ -161,8 +181,12 @@ def test_concurrent_replacing_uploads_leave_one_whole_picture_that_the_index_des
 
     def send(number):
         barrier.wait(timeout=20)
-        return requests.post(url + "/upload/", files={"file": ("race.jpeg", images[number])},
-                             headers=dict(auth, Connection="close"), timeout=30)
+        return requests.post(
+            url + "/upload/",
+            files={"file": ("race.jpeg", images[number])},
+            headers=dict(auth, Connection="close"),
+            timeout=30,
+        )
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         responses = list(pool.map(send, range(clients)))
@@ -177,8 +201,13 @@ THROUGH_NGINX = {"X-Catalog-Accel": "on"}  # what the role's nginx adds to every
 
 @pytest.fixture
 def accel_server(tmp_path):
-    site = CatalogSite(tmp_path, workers=2, pythonpath=[TESTS_DIR.parent], wsgi_app="tests.gunicorn_wsgi:application",
-                       settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1", "CATALOG_ACCEL_URL": "/_accel/"})
+    site = CatalogSite(
+        tmp_path,
+        workers=2,
+        pythonpath=[TESTS_DIR.parent],
+        wsgi_app="tests.gunicorn_wsgi:application",
+        settings={"CATALOG_ALLOWED_HOSTS": "127.0.0.1", "CATALOG_ACCEL_URL": "/_accel/"},
+    )
     with site:
         yield site, tmp_path / "accel"
 
@@ -188,16 +217,24 @@ def test_x_accel_files_across_two_workers_and_a_restart(accel_server):
     the new one, whose bytes hold the write; after a restart the files are reused as they are."""
     site, directory = accel_server
     auth = {"Authorization": f"Token {site.token}"}
-    requests.post(site.url + "/fruits/", json={"name": "Apple", "weight": 1, "description": "", "image_name": ""},
-                  headers=auth, timeout=10)
+    requests.post(
+        site.url + "/fruits/",
+        json={"name": "Apple", "weight": 1, "description": "", "image_name": ""},
+        headers=auth,
+        timeout=10,
+    )
     before = read_from_every_worker(site.url, "/fruits/", headers=THROUGH_NGINX)
     targets = {r.headers["X-Accel-Redirect"] for r in before}
     assert len(targets) == 1 and all(r.content == b"" for r in before)
     old = directory / targets.pop().rsplit("/", 1)[1]
     assert b"Apple" in old.read_bytes()
 
-    requests.post(site.url + "/fruits/", json={"name": "Pear", "weight": 2, "description": "", "image_name": ""},
-                  headers=auth, timeout=10)
+    requests.post(
+        site.url + "/fruits/",
+        json={"name": "Pear", "weight": 2, "description": "", "image_name": ""},
+        headers=auth,
+        timeout=10,
+    )
     after = read_from_every_worker(site.url, "/fruits/", headers=THROUGH_NGINX)
     targets = {r.headers["X-Accel-Redirect"] for r in after}
     assert len(targets) == 1

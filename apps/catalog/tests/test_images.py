@@ -340,7 +340,13 @@ def test_index_images_adds_updates_removes_and_skips(media_root):
     (images / "folder.jpeg").mkdir()
     start = version()
     first = run_index()
-    assert (first["added"], first["updated"], first["removed"], first["unchanged"], first["changed"]) == (2, 0, 0, 0, True)
+    assert (first["added"], first["updated"], first["removed"], first["unchanged"], first["changed"]) == (
+        2,
+        0,
+        0,
+        0,
+        True,
+    )
     assert {item["name"] for item in first["skipped"]} == {"notes.txt", "link.jpeg", "folder.jpeg"}
     assert version() == start + 1
     assert {(r.name, r.size, r.sha256) for r in StoredImage.objects.all()} == {

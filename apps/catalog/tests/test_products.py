@@ -193,11 +193,14 @@ def test_a_list_with_a_name_on_the_site_is_409_and_creates_none(client, auth):
     assert [p["name"] for p in client.get("/fruits/").json()] == ["Fruit 2"]
 
 
-@pytest.mark.parametrize("data, message", [
-    ([], "Send 1 to 1000 products in a list."),
-    ([product(1)] * 2, "Two products of the list have the same name."),
-    ([product(n) for n in range(1001)], "Send 1 to 1000 products in a list."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ([], "Send 1 to 1000 products in a list."),
+        ([product(1)] * 2, "Two products of the list have the same name."),
+        ([product(n) for n in range(1001)], "Send 1 to 1000 products in a list."),
+    ],
+)
 def test_lists_that_are_empty_too_long_or_repeat_a_name_are_400(client, auth, data, message):
     response = post_json(client, "/fruits/", data, **auth)
     assert response.status_code == 400 and message in json.dumps(response.json())
@@ -205,8 +208,9 @@ def test_lists_that_are_empty_too_long_or_repeat_a_name_are_400(client, auth, da
 
 
 def test_a_list_of_reviews_is_still_400(client, auth):
-    response = post_json(client, "/feedback/", [{"title": "t", "name": "n", "date": "2020-02-02", "feedback": "f"}],
-                         **auth)
+    response = post_json(
+        client, "/feedback/", [{"title": "t", "name": "n", "date": "2020-02-02", "feedback": "f"}], **auth
+    )
     assert response.status_code == 400
 
 
@@ -295,8 +299,18 @@ def test_rename_to_an_existing_name_is_409(client, auth):
 
 @pytest.mark.parametrize(
     "name",
-    ["Apple\x1b[31m", "Apple\nPie", "Apple\tPie", "Apple\x7f", "Apple\x85", "Apple\x1f", "\x1cApple", "Apple\r",
-     "Apple\x00", "Apple\x9f"],
+    [
+        "Apple\x1b[31m",
+        "Apple\nPie",
+        "Apple\tPie",
+        "Apple\x7f",
+        "Apple\x85",
+        "Apple\x1f",
+        "\x1cApple",
+        "Apple\r",
+        "Apple\x00",
+        "Apple\x9f",
+    ],
 )
 def test_control_characters_in_a_name_are_400(client, auth, name):
     response = post_json(client, "/fruits/", {**WATERMELON, "name": name}, **auth)
@@ -368,7 +382,9 @@ def test_weight_bounds_are_accepted(client, auth, weight):
     assert post_json(client, "/fruits/", {**WATERMELON, "weight": weight}, **auth).status_code == 201
 
 
-@pytest.mark.parametrize("image_name", ["a" * 251 + ".jpeg", "é" * 126 + ".jpg", " x.jpeg", "x\u200b.jpeg", "x\\y.jpeg"])
+@pytest.mark.parametrize(
+    "image_name", ["a" * 251 + ".jpeg", "é" * 126 + ".jpg", " x.jpeg", "x\u200b.jpeg", "x\\y.jpeg"]
+)
 def test_image_name_limits(client, auth, image_name):
     """255 UTF-8 bytes at most, no white space around it, no invisible/format characters, no backslash."""
     response = post_json(client, "/fruits/", {**WATERMELON, "image_name": image_name}, **auth)

@@ -69,8 +69,15 @@ def test_duplicate_from_a_race_is_still_409(client, auth, monkeypatch):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("title", "Great\x1b[31m"), ("name", "Alex\nH."), ("name", "Alex\tH."), ("feedback", "Good\x00 fruit"),
-     ("feedback", "line\r\nline"), ("feedback", "bell\x07"), ("title", "C1\x85here")],
+    [
+        ("title", "Great\x1b[31m"),
+        ("name", "Alex\nH."),
+        ("name", "Alex\tH."),
+        ("feedback", "Good\x00 fruit"),
+        ("feedback", "line\r\nline"),
+        ("feedback", "bell\x07"),
+        ("title", "C1\x85here"),
+    ],
 )
 def test_control_characters_are_400(client, auth, field, value):
     response = post_json(client, "/feedback/", {**REVIEW, field: value}, **auth)

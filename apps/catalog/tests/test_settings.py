@@ -136,9 +136,7 @@ def test_bad_database_urls(url, message):
 
 
 def manage(*args, env_file=None, **env):
-    environ = {
-        key: value for key, value in os.environ.items() if not key.startswith(("CATALOG_", "DJANGO_"))
-    }
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("CATALOG_", "DJANGO_"))}
     environ.update({"PYTHONPATH": str(APP_DIR), "CATALOG_CONFIG": str(env_file) if env_file else "", **env})
     return subprocess.run(
         [sys.executable, "-m", "catalog_site.manage", *args],
@@ -189,7 +187,9 @@ def test_debug_is_off_by_default_and_settings_show_the_config(tmp_path):
         "print(s.DEBUG, s.ALLOWED_HOSTS, s.SECURE_SSL_REDIRECT, s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE,"
         " s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.CATALOG_MAX_UPLOAD_SIZE, s.DATABASES['default']['ENGINE'])"
     )
-    result = manage("shell", "-v", "0", "-c", script, env_file=production_env_file(tmp_path, CATALOG_MAX_UPLOAD_SIZE="20m"))
+    result = manage(
+        "shell", "-v", "0", "-c", script, env_file=production_env_file(tmp_path, CATALOG_MAX_UPLOAD_SIZE="20m")
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "False",
@@ -217,7 +217,9 @@ def test_secret_key_from_a_file(tmp_path):
     key_file = tmp_path / "secret"
     key_file.write_text(SECRET + "\n")
     env_file = production_env_file(tmp_path, CATALOG_SECRET_KEY="", CATALOG_SECRET_KEY_FILE=str(key_file))
-    result = manage("shell", "-v", "0", "-c", "from django.conf import settings; print(len(settings.SECRET_KEY))", env_file=env_file)
+    result = manage(
+        "shell", "-v", "0", "-c", "from django.conf import settings; print(len(settings.SECRET_KEY))", env_file=env_file
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(len(SECRET))
 

@@ -17,9 +17,13 @@ def multipart(filename, content, field="file", content_type="application/octet-s
     take its basename, hiding what a hostile client can send)."""
     boundary = "----catalogtestboundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-        f"Content-Type: {content_type}\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -143,8 +147,14 @@ def test_non_image_extensions_are_400(client, auth, media_root, png_bytes, name)
 
 
 def test_every_supported_format(client, auth, media_root):
-    for fmt, name in [("JPEG", "a.jpg"), ("PNG", "b.png"), ("GIF", "c.gif"), ("WEBP", "d.webp"),
-                      ("BMP", "e.bmp"), ("TIFF", "f.tiff")]:
+    for fmt, name in [
+        ("JPEG", "a.jpg"),
+        ("PNG", "b.png"),
+        ("GIF", "c.gif"),
+        ("WEBP", "d.webp"),
+        ("BMP", "e.bmp"),
+        ("TIFF", "f.tiff"),
+    ]:
         response = upload(client, name, make_image(fmt), **auth)
         assert response.status_code == 201, (name, response.content)
 

@@ -104,9 +104,7 @@ REVIEW_FIELDS = ("id", "title", "name", "date", "feedback")
 
 
 def product_rows():
-    return [
-        dict(zip(PRODUCT_FIELDS, row)) for row in Product.objects.order_by("id").values_list(*PRODUCT_FIELDS)
-    ]
+    return [dict(zip(PRODUCT_FIELDS, row)) for row in Product.objects.order_by("id").values_list(*PRODUCT_FIELDS)]
 
 
 def review_rows():

@@ -78,9 +78,7 @@ def validate_single_line(value):
     """Names and titles: no control character at all (no TAB, no newline)."""
     problem = control_character_problem(str(value))
     if problem:
-        raise ValidationError(
-            f"Control characters are not allowed (found {problem}).", code="control_characters"
-        )
+        raise ValidationError(f"Control characters are not allowed (found {problem}).", code="control_characters")
 
 
 def validate_multi_line(value):

@@ -69,7 +69,9 @@ class _CatalogWrites:
         self._save(serializer)
 
     def _save(self, serializer):
-        items = serializer.validated_data if isinstance(serializer.validated_data, list) else [serializer.validated_data]
+        items = (
+            serializer.validated_data if isinstance(serializer.validated_data, list) else [serializer.validated_data]
+        )
         try:
             with transaction.atomic():
                 for item in items:
@@ -77,8 +79,10 @@ class _CatalogWrites:
                 serializer.save()
         except IntegrityError:
             raise ValidationError(
-                {field: [ErrorDetail(message, code="unique") for message in messages]
-                 for field, messages in self.duplicate_error.items()}
+                {
+                    field: [ErrorDetail(message, code="unique") for message in messages]
+                    for field, messages in self.duplicate_error.items()
+                }
             ) from None
 
     def perform_destroy(self, instance):
@@ -86,8 +90,13 @@ class _CatalogWrites:
             instance.delete()
 
     def handle_exception(self, exc):
-        if isinstance(exc, ValidationError) and isinstance(self.request.data, list) and isinstance(exc.detail, dict) \
-                and exc.detail and all(str(key).isdigit() for key in exc.detail):
+        if (
+            isinstance(exc, ValidationError)
+            and isinstance(self.request.data, list)
+            and isinstance(exc.detail, dict)
+            and exc.detail
+            and all(str(key).isdigit() for key in exc.detail)
+        ):
             # A list of products: the errors by position in the list, {"1": {"weight": [...]}}.
             if _only_uniqueness_errors(exc.get_codes()):
                 return Response({"code": "duplicate", "items": exc.detail}, status=status.HTTP_409_CONFLICT)
@@ -169,11 +178,15 @@ def wants_fast_json(request) -> bool:
 
 
 def serve_fruits(request):
-    return fastpath.serve(request, "fruits", fastpath.build_products_json, fastpath.JSON, vary="Accept, Accept-Encoding")
+    return fastpath.serve(
+        request, "fruits", fastpath.build_products_json, fastpath.JSON, vary="Accept, Accept-Encoding"
+    )
 
 
 def serve_feedback(request):
-    return fastpath.serve(request, "feedback", fastpath.build_reviews_json, fastpath.JSON, vary="Accept, Accept-Encoding")
+    return fastpath.serve(
+        request, "feedback", fastpath.build_reviews_json, fastpath.JSON, vary="Accept, Accept-Encoding"
+    )
 
 
 def serve_storefront(request):
@@ -375,8 +388,9 @@ def serve_images(request):
 def image_list(request):
     """``GET /images/``: every stored image, by name, with its size and SHA-256 (public)."""
     if request.method not in ("GET", "HEAD"):
-        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405,
-                            headers={"Allow": "GET, HEAD"})
+        return JsonResponse(
+            {"detail": f'Method "{request.method}" not allowed.'}, status=405, headers={"Allow": "GET, HEAD"}
+        )
     return serve_images(request)
 
 

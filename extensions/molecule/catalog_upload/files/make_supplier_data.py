@@ -7,6 +7,7 @@ has its own products.
 
     make_supplier_data.py DEST --count N --reviews M --prefix TEXT
 """
+
 import argparse
 import os
 
@@ -28,14 +29,18 @@ def main():
     for i in range(1, args.count + 1):
         stem = '%03d' % i
         with open(os.path.join(descriptions, stem + '.txt'), 'w', encoding='utf-8') as handle:
-            handle.write('%s %s\n%d lbs\nA fresh %s number %d from our supplier.\n' % (
-                args.prefix, stem, 100 + i, args.prefix.lower(), i))
+            handle.write(
+                '%s %s\n%d lbs\nA fresh %s number %d from our supplier.\n'
+                % (args.prefix, stem, 100 + i, args.prefix.lower(), i)
+            )
         colour = ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256)
         Image.new('RGB', (60, 40), colour).save(os.path.join(images, stem + '.jpeg'), quality=85)
     for i in range(1, args.reviews + 1):
         with open(os.path.join(reviews, '%03d.txt' % i), 'w', encoding='utf-8') as handle:
-            handle.write('Great %s %d\nCustomer %d\n2026-11-%02d\nVery tasty, would buy again.\n' % (
-                args.prefix, i, i, 1 + i % 28))
+            handle.write(
+                'Great %s %d\nCustomer %d\n2026-11-%02d\nVery tasty, would buy again.\n'
+                % (args.prefix, i, i, 1 + i % 28)
+            )
 
 
 if __name__ == '__main__':

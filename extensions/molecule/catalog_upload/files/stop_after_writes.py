@@ -13,6 +13,7 @@ Prints one JSON line: the version seen when it stopped the site and the polls ma
 
     python3 stop_after_writes.py --version N --host web --ca /etc/storeops/catalog-tls.crt
 """
+
 import argparse
 import http.client
 import json

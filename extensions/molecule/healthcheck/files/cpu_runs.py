@@ -13,6 +13,7 @@ starting from an OK check with no failure counted: an ``alert`` at the FAILURES_
 run in a row, a ``recovery`` at the first OK run after it. On a quiet machine that is one alert
 while stress-ng runs and one recovery after it. One JSON line.
 """
+
 import json
 import re
 import subprocess
@@ -23,8 +24,12 @@ CPU = re.compile(r'(?:^|; )cpu (ok|failing|error): (.*?)(?:;|$)')
 
 def main():
     since, needed = float(sys.argv[1]), int(sys.argv[2])
-    out = subprocess.run(['journalctl', '--no-pager', '-o', 'json', '--since', '@%d' % int(since), '-t', 'storeops-healthcheck'],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ['journalctl', '--no-pager', '-o', 'json', '--since', '@%d' % int(since), '-t', 'storeops-healthcheck'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     runs = []
     for line in out.splitlines():
         entry = json.loads(line)
@@ -33,8 +38,14 @@ def main():
         if at < since or not isinstance(message, str) or not message.startswith('run finished'):
             continue
         match = CPU.search(message.split(': ', 1)[1])
-        runs.append({'at': at, 'state': match.group(1), 'message': match.group(2),
-                     'by': 'cron' if entry.get('_SYSTEMD_UNIT') == 'cron.service' else 'hand'})
+        runs.append(
+            {
+                'at': at,
+                'state': match.group(1),
+                'message': match.group(2),
+                'by': 'cron' if entry.get('_SYSTEMD_UNIT') == 'cron.service' else 'hand',
+            }
+        )
     expected, status, failures = [], 'ok', 0
     for run in runs:
         if run['state'] != 'ok':

@@ -10,14 +10,19 @@ MODULE, and the job's ``run finished`` lines (syslog identifier storeops-healthc
 inside cron.service (its cgroup: a run by hand, over SSH, is not). A cron run is such a line
 within 40 s after a CMD line. One JSON line.
 """
+
 import json
 import subprocess
 import sys
 
 
 def entries(since, identifier):
-    out = subprocess.run(['journalctl', '--no-pager', '-o', 'json', '--since', '@%d' % int(since), '-t', identifier],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ['journalctl', '--no-pager', '-o', 'json', '--since', '@%d' % int(since), '-t', identifier],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -31,7 +36,8 @@ def main():
     finished = [
         {'at': int(e['__REALTIME_TIMESTAMP']) / 1e6, 'pid': e.get('_PID'), 'message': e['MESSAGE']}
         for e in entries(since, 'storeops-healthcheck')
-        if isinstance(e.get('MESSAGE'), str) and e['MESSAGE'].startswith('run finished')
+        if isinstance(e.get('MESSAGE'), str)
+        and e['MESSAGE'].startswith('run finished')
         and e.get('_SYSTEMD_UNIT') == 'cron.service'
     ]
     # A cron-started run: a "run finished" within 40 s after a CMD line (the CPU sample takes 1 s,

@@ -10,6 +10,7 @@ The alerts' subjects are fixed (the course's), so a test tells its own mails fro
 UID: it notes ``uidnext`` first and lists what came ``since`` then, in delivery order. (The
 mailstack scenario's imap_check.py searches by a per-run subject instead.)
 """
+
 import email
 import email.policy
 import imaplib
@@ -41,14 +42,16 @@ def main():
         for uid in sorted(int(u) for u in data[0].split() if int(u) >= since):
             status, parts = imap.uid('FETCH', str(uid), '(RFC822)')
             msg = email.message_from_bytes(parts[0][1], policy=email.policy.default)
-            messages.append({
-                'uid': uid,
-                'subject': str(msg['Subject']),
-                'from': str(msg['From']),
-                'to': str(msg['To']),
-                'message_id': str(msg['Message-ID']),
-                'body': msg.get_body(('plain',)).get_content(),
-            })
+            messages.append(
+                {
+                    'uid': uid,
+                    'subject': str(msg['Subject']),
+                    'from': str(msg['From']),
+                    'to': str(msg['To']),
+                    'message_id': str(msg['Message-ID']),
+                    'body': msg.get_body(('plain',)).get_content(),
+                }
+            )
     print(json.dumps({'messages': messages}))
 
 

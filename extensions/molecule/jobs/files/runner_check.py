@@ -26,6 +26,7 @@ builds one from the lab inventory (its Vault file holds the catalog token) and r
 
 It prints one JSON line per case and exits 1 when any case is not what AWX needs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,15 +55,22 @@ def private_data_dir(root, work, name='runner', inventory=True):
         shutil.copytree(os.path.join(root, 'inventories', 'lab'), os.path.join(data, 'inventory'))
     os.makedirs(os.path.join(data, 'env'))
     with open(os.path.join(data, 'env', 'envvars'), 'w', encoding='utf-8') as handle:
-        yaml.safe_dump({
-            'ANSIBLE_COLLECTIONS_PATH': os.path.join(root, '.ansible', 'collections'),
-            'ANSIBLE_CONFIG': os.path.join(root, 'ansible.cfg'),
-            'ANSIBLE_NOCOLOR': '1',
-            # AWX's vault credential: the password file of the inventory's Vault file
-            **({'ANSIBLE_VAULT_PASSWORD_FILE': os.path.join(data, 'inventory', '.vault-password')} if inventory else {}),
-            # ansible-playbook of this Python (an EE has it on its PATH)
-            'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
-        }, handle)
+        yaml.safe_dump(
+            {
+                'ANSIBLE_COLLECTIONS_PATH': os.path.join(root, '.ansible', 'collections'),
+                'ANSIBLE_CONFIG': os.path.join(root, 'ansible.cfg'),
+                'ANSIBLE_NOCOLOR': '1',
+                # AWX's vault credential: the password file of the inventory's Vault file
+                **(
+                    {'ANSIBLE_VAULT_PASSWORD_FILE': os.path.join(data, 'inventory', '.vault-password')}
+                    if inventory
+                    else {}
+                ),
+                # ansible-playbook of this Python (an EE has it on its PATH)
+                'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''),
+            },
+            handle,
+        )
     return data
 
 
@@ -71,12 +79,22 @@ def run(data, playbook, ident, extravars, inventory=None):
     # as each AWX job does.
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(data, 'env', 'extravars'))
-    result = ansible_runner.run(private_data_dir=data, playbook=playbook, ident=ident, extravars=extravars,
-                                inventory=inventory, quiet=True, rotate_artifacts=0)
+    result = ansible_runner.run(
+        private_data_dir=data,
+        playbook=playbook,
+        ident=ident,
+        extravars=extravars,
+        inventory=inventory,
+        quiet=True,
+        rotate_artifacts=0,
+    )
     events = list(result.events)
     tasks = [event['event_data'].get('task') for event in events if event.get('event') == 'playbook_on_task_start']
-    failures = ' '.join(json.dumps(event['event_data'].get('res', {})) for event in events
-                        if event.get('event') in ('runner_on_failed', 'runner_on_unreachable'))
+    failures = ' '.join(
+        json.dumps(event['event_data'].get('res', {}))
+        for event in events
+        if event.get('event') in ('runner_on_failed', 'runner_on_unreachable')
+    )
     output = ' '.join(event.get('stdout', '') for event in events)
     return result.rc, result.status, tasks, failures, output
 
@@ -84,18 +102,22 @@ def run(data, playbook, ident, extravars, inventory=None):
 def delivery(path, prefix, count=3, evil=False):
     """A supplier-data.tar.gz: TIFF images (RGBA) and descriptions, as suppliers send them."""
     with tarfile.open(path, 'w:gz') as archive:
+
         def add(name, data):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
+
         for number in range(1, count + 1):
             image = Image.new('RGBA', (300, 200), (0, 0, 0, 0))
             ImageDraw.Draw(image).ellipse((60, 20, 240, 180), fill=(40 * number % 256, 160, 60, 255))
             buffer = io.BytesIO()
             image.save(buffer, 'TIFF')
             add('supplier-data/images/%03d.tif' % number, buffer.getvalue())
-            add('supplier-data/descriptions/%03d.txt' % number,
-                ('%s %d\n%d lbs\nFresh from the runner test.\n' % (prefix, number, 100 + number)).encode())
+            add(
+                'supplier-data/descriptions/%03d.txt' % number,
+                ('%s %d\n%d lbs\nFresh from the runner test.\n' % (prefix, number, 100 + number)).encode(),
+            )
         if evil:
             add('supplier-data/../../escaped.txt', b'should never be written')
     return path
@@ -115,7 +137,7 @@ def main():
     inbox = os.path.join(deliveries, 'inbox')
     shutil.rmtree(deliveries, ignore_errors=True)
     os.makedirs(inbox)
-    prefix = 'Runner%06d' % random.randrange(10 ** 6)
+    prefix = 'Runner%06d' % random.randrange(10**6)
     ok = True
 
     def report(case, good, **details):
@@ -124,10 +146,22 @@ def main():
         print(json.dumps(dict(case=case, ok=good, **details)), flush=True)
 
     delivery(os.path.join(inbox, 'supplier-data.tar.gz'), prefix)
-    rc, status, tasks, failures, dummy = run(data, 'catalog_update.yml', 'wrong-token',
-                                             dict(extravars, storeops_catalog_token='wrong-token-0123456789abcdef'))
-    report('forced failure (wrong token)', rc != 0 and status == 'failed' and 'Invalid token' in failures
-           and os.listdir(inbox) == ['supplier-data.tar.gz'], rc=rc, status=status, failure=failures[:300])
+    rc, status, tasks, failures, dummy = run(
+        data,
+        'catalog_update.yml',
+        'wrong-token',
+        dict(extravars, storeops_catalog_token='wrong-token-0123456789abcdef'),
+    )
+    report(
+        'forced failure (wrong token)',
+        rc != 0
+        and status == 'failed'
+        and 'Invalid token' in failures
+        and os.listdir(inbox) == ['supplier-data.tar.gz'],
+        rc=rc,
+        status=status,
+        failure=failures[:300],
+    )
 
     rc, status, tasks, failures, dummy = run(data, 'catalog_update.yml', 'success', extravars)
     steps = ('Upload the images and products', 'Build the Processed Update PDF', 'Mail the report')
@@ -135,47 +169,98 @@ def main():
     context = ssl.create_default_context(cafile=extravars['storeops_catalog_ca_path'])
     with urllib.request.urlopen(extravars['storeops_catalog_url'] + '/fruits/', context=context, timeout=30) as answer:
         names = [p['name'] for p in json.load(answer) if p['name'].startswith(prefix + ' ')]
-    report('success', rc == 0 and status == 'successful' and len(wanted) == 3 and os.listdir(inbox) == []
-           and names == ['%s %d' % (prefix, n) for n in (1, 2, 3)]
-           and len(os.listdir(os.path.join(deliveries, 'archive'))) == 1,
-           rc=rc, status=status, tasks=wanted, products=names, failures=failures[:300])
+    report(
+        'success',
+        rc == 0
+        and status == 'successful'
+        and len(wanted) == 3
+        and os.listdir(inbox) == []
+        and names == ['%s %d' % (prefix, n) for n in (1, 2, 3)]
+        and len(os.listdir(os.path.join(deliveries, 'archive'))) == 1,
+        rc=rc,
+        status=status,
+        tasks=wanted,
+        products=names,
+        failures=failures[:300],
+    )
 
     delivery(os.path.join(inbox, 'evil.tar.gz'), prefix + 'Evil', evil=True)
     delivery(os.path.join(inbox, 'second.tar.gz'), prefix + 'Two', count=2)
     rc, status, tasks, failures, output = run(data, 'catalog_update.yml', 'hostile', extravars)
     rejected = os.listdir(os.path.join(deliveries, 'rejected'))
-    report('hostile archive refused, the good one processed',
-           rc != 0 and status == 'failed' and 'supplier-data/../../escaped.txt' in failures and 'evil.tar.gz' in failures
-           and len(rejected) == 1 and rejected[0].startswith('evil.') and os.listdir(inbox) == []
-           and not os.path.exists(os.path.join(work, 'escaped.txt')) and not os.path.exists(
-               os.path.join(deliveries, 'escaped.txt')),
-           rc=rc, status=status, rejected=rejected, failure=failures[:300])
+    report(
+        'hostile archive refused, the good one processed',
+        rc != 0
+        and status == 'failed'
+        and 'supplier-data/../../escaped.txt' in failures
+        and 'evil.tar.gz' in failures
+        and len(rejected) == 1
+        and rejected[0].startswith('evil.')
+        and os.listdir(inbox) == []
+        and not os.path.exists(os.path.join(work, 'escaped.txt'))
+        and not os.path.exists(os.path.join(deliveries, 'escaped.txt')),
+        rc=rc,
+        status=status,
+        rejected=rejected,
+        failure=failures[:300],
+    )
 
     # An inventory that does not give the token (a job template whose credential is missing).
-    bare = {'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}
+    bare = {
+        'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}
+    }
     bare_data = private_data_dir(os.path.abspath(args.repo), work, 'runner-bare', inventory=False)
     rc, status, tasks, failures, dummy = run(bare_data, 'reviews.yml', 'missing-variable', extravars, inventory=bare)
-    report('missing required variable', rc != 0 and status == 'failed' and 'storeops_catalog_token' in failures
-           and tasks == ['Check the inputs'], rc=rc, status=status, tasks=tasks, failure=failures[:300])
+    report(
+        'missing required variable',
+        rc != 0 and status == 'failed' and 'storeops_catalog_token' in failures and tasks == ['Check the inputs'],
+        rc=rc,
+        status=status,
+        tasks=tasks,
+        failure=failures[:300],
+    )
 
     # The month's sales from the sales service over HTTPS (the certificate checked), then a
     # month the service does not have: the job fails with the service's answer.
     rc, status, tasks, failures, dummy = run(data, 'sales_report.yml', 'sales', extravars)
-    report('sales report from the sales URL', rc == 0 and status == 'successful'
-           and "Fetch the month's sales from the sales service" in tasks and 'Mail the summary (once per report)' in tasks
-           and os.path.getsize(os.path.join(extravars['storeops_report_dir'], 'cars.pdf')) > 1000,
-           rc=rc, status=status, tasks=tasks, failure=failures[:300])
+    report(
+        'sales report from the sales URL',
+        rc == 0
+        and status == 'successful'
+        and "Fetch the month's sales from the sales service" in tasks
+        and 'Mail the summary (once per report)' in tasks
+        and os.path.getsize(os.path.join(extravars['storeops_report_dir'], 'cars.pdf')) > 1000,
+        rc=rc,
+        status=status,
+        tasks=tasks,
+        failure=failures[:300],
+    )
     missing = extravars['storeops_sales_url'].replace('2026-11', '1999-01')
-    rc, status, tasks, failures, dummy = run(data, 'sales_report.yml', 'sales-missing',
-                                             dict(extravars, storeops_sales_url=missing))
-    report('sales report, a month the service does not have', rc != 0 and status == 'failed' and '404' in failures
-           and 'Build the sales summary PDF' not in tasks, rc=rc, status=status, failure=failures[:300])
+    rc, status, tasks, failures, dummy = run(
+        data, 'sales_report.yml', 'sales-missing', dict(extravars, storeops_sales_url=missing)
+    )
+    report(
+        'sales report, a month the service does not have',
+        rc != 0 and status == 'failed' and '404' in failures and 'Build the sales summary PDF' not in tasks,
+        rc=rc,
+        status=status,
+        failure=failures[:300],
+    )
 
-    rc, status, tasks, failures, output = run(data, 'health.yml', 'health',
-                                              dict(extravars, storeops_health_fail_on_alert=False))
-    report('health table', rc == 0 and status == 'successful' and 'LAST JOB RUN' in output and ' ERROR ' not in output
-           and all(host in output for host in ('web', 'mail', 'monitor')),
-           rc=rc, status=status, table=output[output.find('HOST'):][:1500])
+    rc, status, tasks, failures, output = run(
+        data, 'health.yml', 'health', dict(extravars, storeops_health_fail_on_alert=False)
+    )
+    report(
+        'health table',
+        rc == 0
+        and status == 'successful'
+        and 'LAST JOB RUN' in output
+        and ' ERROR ' not in output
+        and all(host in output for host in ('web', 'mail', 'monitor')),
+        rc=rc,
+        status=status,
+        table=output[output.find('HOST') :][:1500],
+    )
     return 0 if ok else 1
 
 

@@ -6,6 +6,7 @@ a subject: how many, and each PDF attachment's content type and SHA-256. One JSO
 
     imap_check.py HOST USER PASSWORD_ENV CAFILE SUBJECT
 """
+
 import email
 import email.policy
 import hashlib
@@ -29,15 +30,20 @@ def main():
         for num in data[0].split():
             status, parts = imap.fetch(num, '(RFC822)')
             msg = email.message_from_bytes(parts[0][1], policy=email.policy.default)
-            messages.append({
-                'subject': str(msg['Subject']),
-                'from': str(msg['From']),
-                'attachments': [
-                    {'filename': part.get_filename(), 'content_type': part.get_content_type(),
-                     'sha256': hashlib.sha256(part.get_payload(decode=True)).hexdigest()}
-                    for part in msg.iter_attachments()
-                ],
-            })
+            messages.append(
+                {
+                    'subject': str(msg['Subject']),
+                    'from': str(msg['From']),
+                    'attachments': [
+                        {
+                            'filename': part.get_filename(),
+                            'content_type': part.get_content_type(),
+                            'sha256': hashlib.sha256(part.get_payload(decode=True)).hexdigest(),
+                        }
+                        for part in msg.iter_attachments()
+                    ],
+                }
+            )
     print(json.dumps({'count': len(messages), 'messages': messages}))
 
 

@@ -27,10 +27,19 @@ def main(url, expected_json, screenshot):
     with tempfile.TemporaryDirectory(prefix='storeops-chromium-') as profile:
         options = webdriver.ChromeOptions()
         options.binary_location = '/usr/bin/chromium'
-        for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                     '--ignore-certificate-errors', '--no-first-run', '--disable-background-networking',
-                     '--disable-component-update', '--disable-sync', '--window-size=1100,700',
-                     '--user-data-dir=' + profile):
+        for flag in (
+            '--headless=new',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-dev-shm-usage',
+            '--ignore-certificate-errors',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--window-size=1100,700',
+            '--user-data-dir=' + profile,
+        ):
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=options)
         try:
@@ -41,7 +50,8 @@ def main(url, expected_json, screenshot):
                 "text: r.querySelector('a') && r.querySelector('a').textContent,"
                 "href: r.querySelector('a') && r.querySelector('a').href,"
                 "raw: r.querySelector('a') && r.querySelector('a').getAttribute('href'),"
-                "bytes: r.querySelector('td.size') && r.querySelector('td.size').dataset.bytes}));")
+                "bytes: r.querySelector('td.size') && r.querySelector('td.size').dataset.bytes}));"
+            )
             driver.save_screenshot(screenshot)
             title = driver.title
         finally:
@@ -56,8 +66,12 @@ def main(url, expected_json, screenshot):
         want = urljoin(url, quote(row['text'] or '', safe="/-._~!$'()*+,;=:@"))
         if row['href'] != want or not (row['raw'] or '').startswith('./'):
             problems.append('link %r resolves to %r, expected %r (relative ./...)' % (row['text'], row['href'], want))
-    print(json.dumps({'ok': not problems, 'title': title, 'rows': len(rows), 'problems': problems, 'screenshot': screenshot},
-                     ensure_ascii=False))
+    print(
+        json.dumps(
+            {'ok': not problems, 'title': title, 'rows': len(rows), 'problems': problems, 'screenshot': screenshot},
+            ensure_ascii=False,
+        )
+    )
     return 1 if problems else 0
 
 

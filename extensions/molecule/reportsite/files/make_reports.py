@@ -10,16 +10,18 @@ import os
 import sys
 import zlib
 
-PDF = (b'%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n'
-       b'3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n')
+PDF = (
+    b'%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n'
+    b'3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n'
+)
 
 
 def png(width=4, height=3):
     raw = b''.join(b'\x00' + b'\xc8\x1e\x1e' * width for dummy in range(height))
 
     def chunk(kind, data):
-        return (len(data).to_bytes(4, 'big') + kind + data
-                + (zlib.crc32(kind + data) & 0xffffffff).to_bytes(4, 'big'))
+        return len(data).to_bytes(4, 'big') + kind + data + (zlib.crc32(kind + data) & 0xFFFFFFFF).to_bytes(4, 'big')
+
     header = width.to_bytes(4, 'big') + height.to_bytes(4, 'big') + b'\x08\x02\x00\x00\x00'
     return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
 
@@ -28,7 +30,7 @@ FILES = {
     'public/cars.pdf': PDF,
     'public/final_report.csv': 'case_record_type,count\r\n"Ops, North",3\r\nÉté,2\r\n'.encode('utf-8'),
     'public/final_report.html': b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>'
-                                b'<table><tr><th>case_record_type</th><th>count</th></tr></table></body></html>\n',
+    b'<table><tr><th>case_record_type</th><th>count</th></tr></table></body></html>\n',
     'public/chart.svg': b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="5"/></svg>\n',
     'public/chart.png': png(),
     'public/отчёт & <q>.csv': 'name,total\r\nгруша,1\r\n'.encode('utf-8'),

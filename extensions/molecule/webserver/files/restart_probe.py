@@ -17,6 +17,7 @@ failure or a restart slower than 10 s, also the service's last 40 journal lines.
 
     python3 restart_probe.py --host web --ca /etc/storeops/catalog-tls.crt [--unit storeops-catalog.service]
 """
+
 import argparse
 import http.client
 import json
@@ -27,8 +28,9 @@ import time
 
 
 def main_pid(unit):
-    out = subprocess.run(['systemctl', 'show', '--property=MainPID', '--value', unit],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ['systemctl', 'show', '--property=MainPID', '--value', unit], capture_output=True, text=True, check=True
+    ).stdout
     return int(out.strip() or 0)
 
 
@@ -90,7 +92,10 @@ def main():
     if failures or report['restart_seconds'] > 10:  # what the service said, to tell why
         report['journal'] = subprocess.run(
             ['journalctl', '--unit', args.unit, '--no-pager', '--lines', '40', '--output', 'short-precise'],
-            capture_output=True, text=True, check=False).stdout.splitlines()
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.splitlines()
     print(json.dumps(report))
 
 

@@ -25,6 +25,7 @@ Content-Type seen.
 
     python3 write_probe.py --host web --ca /etc/storeops/catalog-tls.crt --token-file F --name NAME
 """
+
 import argparse
 import http.client
 import json
@@ -35,8 +36,12 @@ import threading
 
 
 def workers(unit):
-    main = int(subprocess.run(['systemctl', 'show', '--property=MainPID', '--value', unit],
-                              capture_output=True, text=True, check=True).stdout.strip() or 0)
+    main = int(
+        subprocess.run(
+            ['systemctl', 'show', '--property=MainPID', '--value', unit], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        or 0
+    )
     children = []
     for entry in os.listdir('/proc'):
         if entry.isdigit():
@@ -172,9 +177,14 @@ def main():
         report['bursts_after'], answered = site.read_until_every_worker_answered(pids, after)
     finally:
         site.request('PATCH', '/fruits/%d/' % product['id'], {'weight': old_weight}, token)
-    report.update(reads_after=seen['reads'], stale_after=seen['stale'], answered_after=len(answered),
-                  bad_statuses=seen['bad'], etags_after=sorted(seen['etags']),
-                  accel_header_leaked=seen['accel_header_leaked'])
+    report.update(
+        reads_after=seen['reads'],
+        stale_after=seen['stale'],
+        answered_after=len(answered),
+        bad_statuses=seen['bad'],
+        etags_after=sorted(seen['etags']),
+        accel_header_leaked=seen['accel_header_leaked'],
+    )
     print(json.dumps(report))
 
 

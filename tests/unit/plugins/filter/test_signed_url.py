@@ -30,9 +30,19 @@ def test_seconds_from_now():
     assert before + 3600 <= expires <= int(time.time()) + 3600
 
 
-@pytest.mark.parametrize('secret, path, expiry', [
-    ('', 'a.pdf', 60), ('  ', 'a.pdf', 60), ('s', '', 60), ('s', 'a.pdf', 0), ('s', 'a.pdf', 'soon'),
-    ('s', '../etc/passwd', 60), ('s', '/private/./a', 60), (None, 'a.pdf', 60)])
+@pytest.mark.parametrize(
+    'secret, path, expiry',
+    [
+        ('', 'a.pdf', 60),
+        ('  ', 'a.pdf', 60),
+        ('s', '', 60),
+        ('s', 'a.pdf', 0),
+        ('s', 'a.pdf', 'soon'),
+        ('s', '../etc/passwd', 60),
+        ('s', '/private/./a', 60),
+        (None, 'a.pdf', 60),
+    ],
+)
 def test_refused(secret, path, expiry):
     with pytest.raises(AnsibleFilterError):
         signed_url(secret, path, expiry)

@@ -11,8 +11,9 @@ from ansible_collections.storeops.shop.plugins.filter.subject_alt_names import s
 
 
 def test_names_and_addresses():
-    assert subject_alt_names(['web', '10.213.77.11', 'web', 'localhost', '::1', '[2001:db8::1]', 'shop.example.com']) == (
-        'DNS:web,IP:10.213.77.11,DNS:localhost,IP:::1,IP:2001:db8::1,DNS:shop.example.com')
+    assert subject_alt_names(
+        ['web', '10.213.77.11', 'web', 'localhost', '::1', '[2001:db8::1]', 'shop.example.com']
+    ) == ('DNS:web,IP:10.213.77.11,DNS:localhost,IP:::1,IP:2001:db8::1,DNS:shop.example.com')
 
 
 def test_a_dotted_name_that_is_not_an_address_is_dns():

@@ -18,10 +18,16 @@ def write(folder, name, data):
 
 # --- accepted forms ----------------------------------------------------------------------
 
+
 def test_course_format(tmp_path):
     path = write(tmp_path, '001.txt', 'Apple\n500 lbs\nApples are sweet.\n')
     assert d.parse_description(path) == {
-        'stem': '001', 'file': path, 'name': 'Apple', 'weight': 500, 'description': 'Apples are sweet.'}
+        'stem': '001',
+        'file': path,
+        'name': 'Apple',
+        'weight': 500,
+        'description': 'Apples are sweet.',
+    }
 
 
 def test_crlf_bom_trailing_spaces_and_blank_trailing_lines(tmp_path):
@@ -43,26 +49,41 @@ def test_description_spans_lines_and_may_be_empty(tmp_path):
     assert d.parse_description(write(tmp_path, '005.txt', 'Fig\n5 lbs\n'))['description'] == ''
 
 
-@pytest.mark.parametrize('text, pounds', [
-    ('500 lbs', 500), ('500lbs', 500), ('500 LBS', 500), ('500 lb', 500), ('500 Lbs.', 500),
-    ('1 pound', 1), ('20 pounds', 20), ('1,200 lbs', 1200), ('500.0 lbs', 500), ('  500   lbs  ', 500),
-])
+@pytest.mark.parametrize(
+    'text, pounds',
+    [
+        ('500 lbs', 500),
+        ('500lbs', 500),
+        ('500 LBS', 500),
+        ('500 lb', 500),
+        ('500 Lbs.', 500),
+        ('1 pound', 1),
+        ('20 pounds', 20),
+        ('1,200 lbs', 1200),
+        ('500.0 lbs', 500),
+        ('  500   lbs  ', 500),
+    ],
+)
 def test_weight_forms_accepted(text, pounds):
     assert d.parse_weight(text) == pounds
 
 
 # --- rejected forms ----------------------------------------------------------------------
 
-@pytest.mark.parametrize('text, expected', [
-    ('five hundred lbs', "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"),
-    ('-5 lbs', 'weight must be a positive number of pounds, got -5'),
-    ('0 lbs', 'weight must be a positive number of pounds, got 0'),
-    ('500.5 lbs', 'weight must be a whole number of pounds, got 500.5'),
-    ('500', "weight '500' has no unit (write it like '500 lbs')"),
-    ('500 kg', "weight '500 kg' is not in pounds: unit 'kg' is not lbs (write it like '500 lbs')"),
-    ('', "missing weight (write it like '500 lbs')"),
-    ('5 0 lbs', "weight '5 0 lbs' is not a number of pounds (write it like '500 lbs')"),
-])
+
+@pytest.mark.parametrize(
+    'text, expected',
+    [
+        ('five hundred lbs', "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"),
+        ('-5 lbs', 'weight must be a positive number of pounds, got -5'),
+        ('0 lbs', 'weight must be a positive number of pounds, got 0'),
+        ('500.5 lbs', 'weight must be a whole number of pounds, got 500.5'),
+        ('500', "weight '500' has no unit (write it like '500 lbs')"),
+        ('500 kg', "weight '500 kg' is not in pounds: unit 'kg' is not lbs (write it like '500 lbs')"),
+        ('', "missing weight (write it like '500 lbs')"),
+        ('5 0 lbs', "weight '5 0 lbs' is not a number of pounds (write it like '500 lbs')"),
+    ],
+)
 def test_weight_forms_rejected(text, expected):
     with pytest.raises(ValueError) as exc:
         d.parse_weight(text)
@@ -76,8 +97,9 @@ def test_bad_weight_names_file_and_line(tmp_path):
     assert exc.value.path == path
     assert exc.value.line == 2
     assert exc.value.field == 'weight'
-    assert str(exc.value) == ("%s line 2 (weight): weight 'five hundred lbs' is not a number of pounds (write it like "
-                              "'500 lbs')" % path)
+    assert str(exc.value) == (
+        "%s line 2 (weight): weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')" % path
+    )
 
 
 @pytest.mark.parametrize('content', ['', '\n500 lbs\nNo name.\n', '   \n500 lbs\n', '\xef\xbb\xbf'])
@@ -103,7 +125,7 @@ def test_non_utf8_reports_line_and_byte_offset(tmp_path):
         d.parse_description(path)
     assert exc.value.line == 3
     assert 'byte 0xe9 at byte offset 17' in str(exc.value)
-    assert data[17] == 0xe9
+    assert data[17] == 0xE9
     assert str(exc.value).startswith(path + ' line 3: is not UTF-8 text')
 
 
@@ -123,20 +145,23 @@ def test_unreadable_file(tmp_path):
 
 # --- folders -----------------------------------------------------------------------------
 
+
 def test_folder_keeps_good_items_and_lists_bad_ones(tmp_path):
     write(tmp_path, '10.txt', 'Lemon\n30 lbs\nSour.\n')
     write(tmp_path, '2.txt', 'Grape\n40lbs\nSmall.\n')
     write(tmp_path, '3.txt', 'Melon\n-1 lbs\n')
     write(tmp_path, '4.txt', b'\xff\xfeO\x00')
-    write(tmp_path, '._5.txt', b'\x00\x05\x16\x07')   # macOS resource fork: skipped
-    write(tmp_path, '006.jpeg', b'\xff\xd8')           # not a description
-    os.mkdir(str(tmp_path / 'sub.txt'))                 # a directory, not a file
+    write(tmp_path, '._5.txt', b'\x00\x05\x16\x07')  # macOS resource fork: skipped
+    write(tmp_path, '006.jpeg', b'\xff\xd8')  # not a description
+    os.mkdir(str(tmp_path / 'sub.txt'))  # a directory, not a file
     products, errors = d.parse_descriptions(str(tmp_path))
-    assert [p['name'] for p in products] == ['Grape', 'Lemon']       # natural order: 2 before 10
-    assert [p['stem'] for p in products] == ['2', '10']             # the hook for the image check
+    assert [p['name'] for p in products] == ['Grape', 'Lemon']  # natural order: 2 before 10
+    assert [p['stem'] for p in products] == ['2', '10']  # the hook for the image check
     assert [(os.path.basename(e.path), e.line) for e in errors] == [('3.txt', 2), ('4.txt', 1)]
     assert errors[0].to_entry() == {
-        'file': str(tmp_path / '3.txt'), 'line': 2, 'field': 'weight',
+        'file': str(tmp_path / '3.txt'),
+        'line': 2,
+        'field': 'weight',
         'message': 'weight must be a positive number of pounds, got -1',
     }
     assert 'not UTF-8' in str(errors[1])
@@ -152,11 +177,14 @@ def test_empty_folder(tmp_path):
     assert d.parse_descriptions(str(tmp_path)) == ([], [])
 
 
-@pytest.mark.parametrize('content, line, field', [
-    ('Ap\x07ple\n500 lbs\nRed.\n', 1, 'name'),
-    ('Apple\n500 lbs\nRed\x1b[31m.\n', 3, 'description'),
-    ('Apple\n500 lbs\n\nFirst.\nSecond\x00.\n', 5, 'description'),
-])
+@pytest.mark.parametrize(
+    'content, line, field',
+    [
+        ('Ap\x07ple\n500 lbs\nRed.\n', 1, 'name'),
+        ('Apple\n500 lbs\nRed\x1b[31m.\n', 3, 'description'),
+        ('Apple\n500 lbs\n\nFirst.\nSecond\x00.\n', 5, 'description'),
+    ],
+)
 def test_control_characters_are_refused_with_line_and_field(tmp_path, content, line, field):
     path = write(tmp_path, '008.txt', content)
     with pytest.raises(d.ParseError) as exc:

@@ -9,6 +9,7 @@ Only two faults are simulated, because a unit test cannot make them for real on 
 ``localhost`` resolving elsewhere and failing to resolve (``socket.gethostbyname`` replaced).
 The Molecule scenario ``healthcheck`` makes every fault for real on a lab host.
 """
+
 from __future__ import annotations
 
 import ast
@@ -47,7 +48,9 @@ class Recorder(object):
 
     async def handle_DATA(self, server, session, envelope):
         self.raw.append(envelope.original_content)
-        self.messages.append(email.parser.BytesParser(policy=email.policy.default).parsebytes(envelope.original_content))
+        self.messages.append(
+            email.parser.BytesParser(policy=email.policy.default).parsebytes(envelope.original_content)
+        )
         return '250 OK'
 
 
@@ -111,9 +114,17 @@ class Log(object):
 
 
 def settings(tmp_path, port, **overrides):
-    config = dict(_health.CONFIG_DEFAULTS, mail_to=['student@example.com'], smtp_host='127.0.0.1', smtp_port=port,
-                  smtp_timeout=5, state_file=str(tmp_path / 'state.json'), host='monitor', cpu_max_percent=100.0,
-                  cpu_interval=0.1)
+    config = dict(
+        _health.CONFIG_DEFAULTS,
+        mail_to=['student@example.com'],
+        smtp_host='127.0.0.1',
+        smtp_port=port,
+        smtp_timeout=5,
+        state_file=str(tmp_path / 'state.json'),
+        host='monitor',
+        cpu_max_percent=100.0,
+        cpu_interval=0.1,
+    )
     config.update(overrides)
     assert _health.check_config(config) == []
     return config
@@ -180,17 +191,23 @@ def test_memory_is_memavailable_in_mib():
     memavailable_kib = int(meminfo['MemAvailable'].split()[0])
     assert abs(result['value'] - memavailable_kib / 1024.0) < 256  # read a moment apart
     assert result['state'] == 'ok' and result['unit'] == 'MB'
-    assert _health.check_memory(10 ** 9)['state'] == 'failing'
+    assert _health.check_memory(10**9)['state'] == 'failing'
 
 
 def test_cpu_is_sampled_over_the_interval_even_in_a_new_process():
     """The course's solutions call cpu_percent() without an interval: 0.0 in every new process."""
-    burner = subprocess.Popen([sys.executable, '-c', 'import time\nend = time.time() + 3\nwhile time.time() < end: pass'])
+    burner = subprocess.Popen(
+        [sys.executable, '-c', 'import time\nend = time.time() + 3\nwhile time.time() < end: pass']
+    )
     try:
-        code = ('import json, time\nfrom ansible_collections.storeops.shop.plugins.module_utils import _health\n'
-                'start = time.monotonic()\nr = _health.check_cpu(0, 0.5)\nr["took"] = time.monotonic() - start\n'
-                'print(json.dumps(r))')
-        out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, env=os.environ).stdout
+        code = (
+            'import json, time\nfrom ansible_collections.storeops.shop.plugins.module_utils import _health\n'
+            'start = time.monotonic()\nr = _health.check_cpu(0, 0.5)\nr["took"] = time.monotonic() - start\n'
+            'print(json.dumps(r))'
+        )
+        out = subprocess.run(
+            [sys.executable, '-c', code], capture_output=True, text=True, check=True, env=os.environ
+        ).stdout
     finally:
         burner.kill()
         burner.wait()
@@ -224,30 +241,60 @@ def test_localhost_elsewhere_or_unresolvable(monkeypatch):
 
 
 def test_thresholds_are_validated():
-    bad = dict(cpu_max_percent=101, cpu_interval=0, disk_mounts=['relative', '/ok', '/ok', '/new\nline'],
-               disk_min_free_percent=-1, memory_min_available_mb='500')
+    bad = dict(
+        cpu_max_percent=101,
+        cpu_interval=0,
+        disk_mounts=['relative', '/ok', '/ok', '/new\nline'],
+        disk_min_free_percent=-1,
+        memory_min_available_mb='500',
+    )
     fields = sorted(e['field'] for e in _health.check_thresholds(bad, file='/etc/x.json'))
-    assert fields == ['cpu_interval', 'cpu_max_percent', 'disk_min_free_percent', 'disk_mounts', 'disk_mounts', 'disk_mounts',
-                      'memory_min_available_mb']
+    assert fields == [
+        'cpu_interval',
+        'cpu_max_percent',
+        'disk_min_free_percent',
+        'disk_mounts',
+        'disk_mounts',
+        'disk_mounts',
+        'memory_min_available_mb',
+    ]
     assert all(e['file'] == '/etc/x.json' for e in _health.check_thresholds(bad, file='/etc/x.json'))
     assert _health.check_thresholds(dict(_health.THRESHOLDS)) == []
     assert [e['field'] for e in _health.check_thresholds(dict(_health.THRESHOLDS, disk_mounts=[]))] == ['disk_mounts']
 
 
 def test_config_is_validated_with_clear_errors():
-    config = dict(mail_to=['foo@'], mail_from='automation@example.com', cpu_failures=0, colour='blue',
-                  smtp_security='ssl', smtp_port=70000, smtp_password_file='/etc/pw', smtp_timeout=True)
+    config = dict(
+        mail_to=['foo@'],
+        mail_from='automation@example.com',
+        cpu_failures=0,
+        colour='blue',
+        smtp_security='ssl',
+        smtp_port=70000,
+        smtp_password_file='/etc/pw',
+        smtp_timeout=True,
+    )
     errors = _health.check_config(config, file='/etc/storeops-healthcheck/config.json')
     messages = dict((e['field'], e['message']) for e in errors)
-    assert set(messages) == {'colour', 'cpu_failures', 'smtp_security', 'smtp_port', 'smtp_password_file', 'smtp_timeout'}
+    assert set(messages) == {
+        'colour',
+        'cpu_failures',
+        'smtp_security',
+        'smtp_port',
+        'smtp_password_file',
+        'smtp_timeout',
+    }
     assert 'unknown setting' in messages['colour']
     assert 'smtp_username' in messages['smtp_password_file']
     # Addresses are checked once the rest is right, by the mail code that will send.
     errors = _health.check_config(dict(mail_to=['foo@', 'student@example.com'], mail_from='automation'))
     assert [(e['field'], 'domain' in e['message'] or 'no @' in e['message']) for e in errors] == [
-        ('mail_from', True), ('mail_to', True)]
-    assert _health.check_config(dict(mail_to=[])) == [_health.error_entry(
-        "must be a non-empty list of addresses, got []", field='mail_to')]
+        ('mail_from', True),
+        ('mail_to', True),
+    ]
+    assert _health.check_config(dict(mail_to=[])) == [
+        _health.error_entry("must be a non-empty list of addresses, got []", field='mail_to')
+    ]
     assert _health.check_config(['not', 'an', 'object'])[0]['message'].startswith('must be a JSON object')
 
 
@@ -258,9 +305,16 @@ def test_security_choices_are_the_mail_codes():
 
 
 def test_a_bad_address_fails_the_check_and_the_send_not_the_checks(tmp_path, server):
-    config = write_config(tmp_path, mail_to=['foo@'], smtp_host='127.0.0.1', smtp_port=server.port,
-                          state_file=str(tmp_path / 'state.json'), cpu_max_percent=100, cpu_interval=0.1,
-                          memory_min_available_mb=10 ** 9)
+    config = write_config(
+        tmp_path,
+        mail_to=['foo@'],
+        smtp_host='127.0.0.1',
+        smtp_port=server.port,
+        state_file=str(tmp_path / 'state.json'),
+        cpu_max_percent=100,
+        cpu_interval=0.1,
+        memory_min_available_mb=10**9,
+    )
     assert _health.main(['--check-config', '--config', config]) == 3
     # A run still checks (and keeps the alert pending: the mail code refuses the address).
     assert _health.main(['--config', config]) == 2
@@ -296,8 +350,16 @@ def test_check_config_command_line(tmp_path):
 
 
 def result(name, state, value=1.0):
-    return dict(name=name, description=name, value=value, unit='%', threshold=80, alert_when='over 80%', state=state,
-                message='%s is %s' % (name, state))
+    return dict(
+        name=name,
+        description=name,
+        value=value,
+        unit='%',
+        threshold=80,
+        alert_when='over 80%',
+        state=state,
+        message='%s is %s' % (name, state),
+    )
 
 
 def run(state, states, now, **overrides):
@@ -331,8 +393,11 @@ def test_one_failed_cpu_run_between_good_ones_sends_nothing():
 def test_other_checks_alert_at_the_first_failure():
     state = _health.empty_state()
     queued, dummy = run(state, {'disk:/': 'failing', 'memory': 'error', 'localhost': 'failing', 'cpu': 'ok'}, 0)
-    assert queued == [('disk:/', 'alert', COURSE_SUBJECTS['disk']), ('memory', 'alert', COURSE_SUBJECTS['memory']),
-                      ('localhost', 'alert', COURSE_SUBJECTS['localhost'])]
+    assert queued == [
+        ('disk:/', 'alert', COURSE_SUBJECTS['disk']),
+        ('memory', 'alert', COURSE_SUBJECTS['memory']),
+        ('localhost', 'alert', COURSE_SUBJECTS['localhost']),
+    ]
 
 
 def test_reminders_every_m_minutes_while_failing():
@@ -353,7 +418,9 @@ def test_mail_text():
     run(state, {'memory': 'failing'}, 1000000000)
     run(state, {'memory': 'ok'}, 1000000060)
     alert, recovery = state['pending']
-    assert alert['body'].startswith(_health.COURSE_BODY + '\n\nHost: monitor\nCheck: memory\nValue: memory is failing\n')
+    assert alert['body'].startswith(
+        _health.COURSE_BODY + '\n\nHost: monitor\nCheck: memory\nValue: memory is failing\n'
+    )
     assert 'Failing since: 2001-09-09 01:46:40 UTC (1 run in a row)' in alert['body']
     assert recovery['body'].startswith(_health.RECOVERY_BODY + '\n\n')
     assert 'Failing from: 2001-09-09 01:46:40 UTC to 2001-09-09 01:47:40 UTC' in recovery['body']
@@ -385,7 +452,7 @@ def test_pending_mail_is_capped(monkeypatch):
 
 def test_a_run_mails_an_alert_once_then_a_recovery_once(tmp_path, server):
     log = Log()
-    failing = settings(tmp_path, server.port, memory_min_available_mb=10.0 ** 9)
+    failing = settings(tmp_path, server.port, memory_min_available_mb=10.0**9)
     assert _health.run_job(failing, log) == 1
     assert server.subjects == ['Error - Available memory is less than 1000000000MB']
     assert _health.run_job(failing, log) == 1
@@ -407,7 +474,7 @@ def test_a_run_mails_an_alert_once_then_a_recovery_once(tmp_path, server):
 def test_smtp_down_keeps_the_alert_pending_and_it_arrives_once(tmp_path):
     srv = Server()  # not started yet: nothing listens on its port
     log = Log()
-    failing = settings(tmp_path, srv.port, memory_min_available_mb=10.0 ** 9)
+    failing = settings(tmp_path, srv.port, memory_min_available_mb=10.0**9)
     try:
         assert _health.run_job(failing, log) == 2
         state = _health.read_state(failing['state_file'])
@@ -433,7 +500,7 @@ def test_alert_and_recovery_both_pending_go_out_in_order(tmp_path):
     srv = Server()
     log = Log()
     try:
-        assert _health.run_job(settings(tmp_path, srv.port, memory_min_available_mb=10.0 ** 9), log) == 2
+        assert _health.run_job(settings(tmp_path, srv.port, memory_min_available_mb=10.0**9), log) == 2
         assert _health.run_job(settings(tmp_path, srv.port), log) == 2
         pending = _health.read_state(str(tmp_path / 'state.json'))['pending']
         assert [m['kind'] for m in pending] == ['alert', 'recovery']
@@ -442,8 +509,10 @@ def test_alert_and_recovery_both_pending_go_out_in_order(tmp_path):
         ids = [m['message_id'] for m in pending]
         srv.start()
         assert _health.run_job(settings(tmp_path, srv.port), log) == 0
-        assert srv.subjects == ['Error - Available memory is less than 1000000000MB',
-                                'Recovered - Available memory is back over 500MB']
+        assert srv.subjects == [
+            'Error - Available memory is less than 1000000000MB',
+            'Recovered - Available memory is back over 500MB',
+        ]
         assert [m['Message-ID'] for m in srv.handler.messages] == ids
     finally:
         srv.stop()
@@ -451,18 +520,30 @@ def test_alert_and_recovery_both_pending_go_out_in_order(tmp_path):
 
 def test_unreadable_password_file_keeps_the_mail_pending(tmp_path, server):
     log = Log()
-    config = settings(tmp_path, server.port, memory_min_available_mb=10.0 ** 9, smtp_username='automation',
-                      smtp_password_file=str(tmp_path / 'missing-password'))
+    config = settings(
+        tmp_path,
+        server.port,
+        memory_min_available_mb=10.0**9,
+        smtp_username='automation',
+        smtp_password_file=str(tmp_path / 'missing-password'),
+    )
     assert _health.run_job(config, log) == 2
     assert 'cannot read the SMTP password file' in log.text('error') and server.handler.messages == []
 
 
 def test_non_ascii_text_is_sent_encoded(tmp_path, server):
     log = Log()
-    config = settings(tmp_path, server.port, memory_min_available_mb=10.0 ** 9, host='Überwachung-監視',
-                      mail_body='Bitte prüfen – システムを確認してください。')
+    config = settings(
+        tmp_path,
+        server.port,
+        memory_min_available_mb=10.0**9,
+        host='Überwachung-監視',
+        mail_body='Bitte prüfen – システムを確認してください。',
+    )
     assert _health.run_job(config, log) == 1
-    assert text_of(server.handler.messages[0]).startswith('Bitte prüfen – システムを確認してください。\n\nHost: Überwachung-監視\n')
+    assert text_of(server.handler.messages[0]).startswith(
+        'Bitte prüfen – システムを確認してください。\n\nHost: Überwachung-監視\n'
+    )
     server.handler.raw[0].decode('ascii')  # sent 7-bit clean
 
 
@@ -502,9 +583,16 @@ def test_root_does_not_run_the_job_of_another_user(tmp_path, server):
 
 
 def test_the_job_command_line(tmp_path, server):
-    config = write_config(tmp_path, mail_to=['student@example.com'], smtp_host='127.0.0.1', smtp_port=server.port,
-                          state_file=str(tmp_path / 'state.json'), cpu_max_percent=100, cpu_interval=0.1,
-                          memory_min_available_mb=10 ** 9)
+    config = write_config(
+        tmp_path,
+        mail_to=['student@example.com'],
+        smtp_host='127.0.0.1',
+        smtp_port=server.port,
+        state_file=str(tmp_path / 'state.json'),
+        cpu_max_percent=100,
+        cpu_interval=0.1,
+        memory_min_available_mb=10**9,
+    )
     assert _health.main(['--config', config]) == 1
     assert server.subjects == ['Error - Available memory is less than 1000000000MB']
     bad = write_config(tmp_path, mail_to=['student@example.com'], cpu_interval=-1)
@@ -520,7 +608,7 @@ def imported_collection_modules(path):
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(prefix):
-            names.add(node.module[len(prefix):] + '.py')
+            names.add(node.module[len(prefix) :] + '.py')
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith('ansible'):
             names.add('ANSIBLE:' + node.module)
         elif isinstance(node, ast.Import):
@@ -548,13 +636,26 @@ def test_runs_stand_alone_with_python_m_and_without_ansible(tmp_path, server):
     tree = tmp_path / 'lib'
     package = tree / 'ansible_collections' / 'storeops' / 'shop' / 'plugins' / 'module_utils'
     package.mkdir(parents=True)
-    for level in (package, package.parent, package.parent.parent, package.parent.parent.parent, tree / 'ansible_collections'):
+    for level in (
+        package,
+        package.parent,
+        package.parent.parent,
+        package.parent.parent.parent,
+        tree / 'ansible_collections',
+    ):
         (level / '__init__.py').write_text('')
     for name in _health.SHIPPED_FILES:
         shutil.copy(os.path.join(MODULE_UTILS, name), str(package / name))
-    config = write_config(tmp_path, mail_to=['student@example.com'], smtp_host='127.0.0.1', smtp_port=server.port,
-                          state_file=str(tmp_path / 'state.json'), cpu_max_percent=100, cpu_interval=0.1,
-                          memory_min_available_mb=10 ** 9)
+    config = write_config(
+        tmp_path,
+        mail_to=['student@example.com'],
+        smtp_host='127.0.0.1',
+        smtp_port=server.port,
+        state_file=str(tmp_path / 'state.json'),
+        cpu_max_percent=100,
+        cpu_interval=0.1,
+        memory_min_available_mb=10**9,
+    )
     # Importing ansible fails in this interpreter, as on a host without Ansible.
     blocker = tmp_path / 'blocker'
     blocker.mkdir()
@@ -564,15 +665,32 @@ def test_runs_stand_alone_with_python_m_and_without_ansible(tmp_path, server):
         '    def find_spec(self, name, path=None, target=None):\n'
         '        if name == "ansible" or name.startswith("ansible."):\n'
         '            raise ImportError("no Ansible on this host: " + name)\n'
-        'sys.meta_path.insert(0, Block())\n')
+        'sys.meta_path.insert(0, Block())\n'
+    )
     env = dict(os.environ, PYTHONPATH='%s:%s' % (tree, blocker))
-    done = subprocess.run([sys.executable, '-P', '-m', 'ansible_collections.storeops.shop.plugins.module_utils._health',
-                           '--config', config, '--verbose'], capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            '-P',
+            '-m',
+            'ansible_collections.storeops.shop.plugins.module_utils._health',
+            '--config',
+            config,
+            '--verbose',
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     assert 'alert queued' in done.stderr and server.subjects == ['Error - Available memory is less than 1000000000MB']
-    code = ('import ansible_collections.storeops.shop.plugins.module_utils._health as h, sys\n'
-            'print(h.__file__); print(sorted(m for m in sys.modules if m.split(".")[0] == "ansible"))')
+    code = (
+        'import ansible_collections.storeops.shop.plugins.module_utils._health as h, sys\n'
+        'print(h.__file__); print(sorted(m for m in sys.modules if m.split(".")[0] == "ansible"))'
+    )
     done = subprocess.run([sys.executable, '-P', '-c', code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.splitlines() == [str(package / '_health.py'), '[]']
 
@@ -581,8 +699,13 @@ def test_runs_stand_alone_with_python_m_and_without_ansible(tmp_path, server):
 
 
 def facts_options(tmp_path, **overrides):
-    options = dict(_health.THRESHOLDS, job_max_age=180.0, job_state_file=str(tmp_path / 'state.json'),
-                   job_cron_file=str(tmp_path / 'cron'), cpu_interval=0.1)
+    options = dict(
+        _health.THRESHOLDS,
+        job_max_age=180.0,
+        job_state_file=str(tmp_path / 'state.json'),
+        job_cron_file=str(tmp_path / 'cron'),
+        cpu_interval=0.1,
+    )
     options.update(overrides)
     return options
 
@@ -597,7 +720,16 @@ def test_facts_without_the_role(tmp_path):
     health = facts(tmp_path, disk_mounts=['/', str(tmp_path)])
     assert [c['name'] for c in health['checks']] == ['cpu', 'disk:/', 'disk:%s' % tmp_path, 'memory', 'localhost']
     assert health['job']['installed'] is False and health['job']['last_run'] is None
-    assert set(health['checks'][0]) >= {'name', 'description', 'value', 'unit', 'threshold', 'alert_when', 'state', 'message'}
+    assert set(health['checks'][0]) >= {
+        'name',
+        'description',
+        'value',
+        'unit',
+        'threshold',
+        'alert_when',
+        'state',
+        'message',
+    }
     assert health['failing'] == bool(health['failing_checks'])
     assert facts(tmp_path, check_mode=True)['job'] == health['job']
 
@@ -625,7 +757,7 @@ def test_facts_job_age_from_the_state_file(tmp_path, server):
 def test_facts_job_with_mail_pending_for_too_long_is_failing(tmp_path):
     (tmp_path / 'cron').write_text('* * * * * storeops-health true\n')
     srv = Server()
-    config = settings(tmp_path, srv.port, memory_min_available_mb=10.0 ** 9)
+    config = settings(tmp_path, srv.port, memory_min_available_mb=10.0**9)
     assert _health.run_job(config, Log()) == 2
     health = facts(tmp_path)
     assert health['job']['pending_mail'] == 1 and health['checks'][-1]['state'] == 'ok'
@@ -645,9 +777,15 @@ def test_facts_job_with_an_unusable_state_file_is_an_error(tmp_path):
 
 
 def test_facts_bad_options_are_job_errors(tmp_path):
-    result, warnings, failed = execute(_health.health_facts_job,
-                                       facts_options(tmp_path, cpu_interval=0, disk_mounts=['srv'], job_max_age=-1,
-                                                     job_state_file='state.json'))
+    result, warnings, failed = execute(
+        _health.health_facts_job,
+        facts_options(tmp_path, cpu_interval=0, disk_mounts=['srv'], job_max_age=-1, job_state_file='state.json'),
+    )
     assert failed and result['changed'] is False
-    assert sorted(e['field'] for e in result['errors']) == ['cpu_interval', 'disk_mounts', 'job_max_age', 'job_state_file']
+    assert sorted(e['field'] for e in result['errors']) == [
+        'cpu_interval',
+        'disk_mounts',
+        'job_max_age',
+        'job_state_file',
+    ]
     assert result['msg'].startswith('invalid options: cpu_interval: must be a number of seconds over 0')

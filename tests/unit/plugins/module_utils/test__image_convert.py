@@ -55,8 +55,10 @@ def photo(size, seed=1):
     draw = ImageDraw.Draw(img)
     for dummy in range(12):
         x0, y0 = rnd.randrange(width), rnd.randrange(height)
-        draw.ellipse((x0, y0, x0 + rnd.randrange(5, width // 3), y0 + rnd.randrange(5, height // 3)),
-                     fill=tuple(rnd.randrange(256) for dummy in range(3)))
+        draw.ellipse(
+            (x0, y0, x0 + rnd.randrange(5, width // 3), y0 + rnd.randrange(5, height // 3)),
+            fill=tuple(rnd.randrange(256) for dummy in range(3)),
+        )
     return img
 
 
@@ -65,7 +67,9 @@ def cutout(img, hidden=MAGENTA, seed=2):
     rnd = random.Random(seed)
     width, height = img.size
     mask = Image.new('L', img.size, 0)
-    ImageDraw.Draw(mask).ellipse((width // 8 + rnd.randrange(5), height // 8, width - width // 6, height - height // 7), fill=255)
+    ImageDraw.Draw(mask).ellipse(
+        (width // 8 + rnd.randrange(5), height // 8, width - width // 6, height - height // 7), fill=255
+    )
     mask = mask.resize((width // 4, height // 4), Image.Resampling.BILINEAR).resize(img.size, Image.Resampling.BILINEAR)
     rgb = Image.composite(img, Image.new('RGB', img.size, hidden), mask.point(lambda v: 255 if v else 0))
     rgba = rgb.convert('RGBA')
@@ -97,6 +101,7 @@ def render(path, **options):
 
 # --- transparency ----------------------------------------------------------------------
 
+
 def test_transparent_pixels_show_background_not_hidden_colour(tmp_path):
     img = Image.new('RGBA', (300, 200), MAGENTA + (0,))
     img.paste((200, 30, 30, 255), (100, 50, 200, 150))
@@ -122,7 +127,9 @@ def test_reduce_flatten_matches_flatten_then_reduce(size, factor):
     # plus scattered partly transparent pixels everywhere
     alpha = img.getchannel('A')
     noise = Image.effect_noise(size, 80).point(lambda v: 255 if v > 200 else 0)
-    img.putalpha(ImageChops.lighter(ImageChops.multiply(alpha, noise.point(lambda v: 255 - v // 2)), Image.new('L', size, 0)))
+    img.putalpha(
+        ImageChops.lighter(ImageChops.multiply(alpha, noise.point(lambda v: 255 - v // 2)), Image.new('L', size, 0))
+    )
     box = (0, 0) + size
     exact = pipeline.flatten(img, WHITE).reduce(factor)
     fast = pipeline.reduce_flatten(img, factor, box, WHITE)
@@ -133,11 +140,22 @@ def test_reduce_flatten_matches_flatten_then_reduce(size, factor):
 def test_reduce_flatten_fallback_without_core_reduce(monkeypatch):
     img = cutout(photo((200, 100)))
     monkeypatch.setattr(pipeline, '_straight_reduce', lambda *args: None)
-    assert max_diff(pipeline.reduce_flatten(img, (4, 4), (0, 0, 200, 100), WHITE), pipeline.flatten(img, WHITE).reduce(4)) == 0
+    assert (
+        max_diff(pipeline.reduce_flatten(img, (4, 4), (0, 0, 200, 100), WHITE), pipeline.flatten(img, WHITE).reduce(4))
+        == 0
+    )
 
 
-@pytest.mark.parametrize('target,fit', [((600, 400), 'exact'), ((640, 480), 'contain'), ((500, 500), 'cover'),
-                                        ((700, 300), 'exact'), ((250, 250), 'contain')])
+@pytest.mark.parametrize(
+    'target,fit',
+    [
+        ((600, 400), 'exact'),
+        ((640, 480), 'contain'),
+        ((500, 500), 'cover'),
+        ((700, 300), 'exact'),
+        ((250, 250), 'contain'),
+    ],
+)
 def test_quality_against_lanczos_of_flattened_photo(tmp_path, target, fit):
     img = cutout(photo((3000, 2000), seed=3))
     path = save(img, tmp_path / 'photo.tif')
@@ -156,12 +174,16 @@ def test_supplier_case_is_exact_area_average(tmp_path):
 
 # --- geometry and rotation ----------------------------------------------------------------
 
-@pytest.mark.parametrize('fit,target,expected', [
-    ('contain', (600, 400), (600, 400)),
-    ('contain', (400, 400), (400, 267)),
-    ('cover', (400, 400), (400, 400)),
-    ('exact', (100, 300), (100, 300)),
-])
+
+@pytest.mark.parametrize(
+    'fit,target,expected',
+    [
+        ('contain', (600, 400), (600, 400)),
+        ('contain', (400, 400), (400, 267)),
+        ('cover', (400, 400), (400, 400)),
+        ('exact', (100, 300), (100, 300)),
+    ],
+)
 def test_output_sizes(tmp_path, fit, target, expected):
     path = save(Image.new('RGB', (3000, 2000), (10, 20, 30)), tmp_path / 'a.tif')
     assert convert(path, size=list(target), fit=fit).size == expected
@@ -190,14 +212,26 @@ def marker_image(size=(40, 20)):
 
 def red_corner(img):
     width, height = img.size
-    corners = {'top-left': (2, 2), 'top-right': (width - 3, 2), 'bottom-left': (2, height - 3), 'bottom-right': (width - 3, height - 3)}
+    corners = {
+        'top-left': (2, 2),
+        'top-right': (width - 3, 2),
+        'bottom-left': (2, height - 3),
+        'bottom-right': (width - 3, height - 3),
+    }
     found = [name for name, xy in corners.items() if close(img.getpixel(xy), (255, 0, 0), 10)]
     assert len(found) == 1, found
     return found[0]
 
 
-@pytest.mark.parametrize('degrees,size,corner', [(0, (40, 20), 'top-left'), (90, (20, 40), 'top-right'),
-                                                 (180, (40, 20), 'bottom-right'), (270, (20, 40), 'bottom-left')])
+@pytest.mark.parametrize(
+    'degrees,size,corner',
+    [
+        (0, (40, 20), 'top-left'),
+        (90, (20, 40), 'top-right'),
+        (180, (40, 20), 'bottom-right'),
+        (270, (20, 40), 'bottom-left'),
+    ],
+)
 def test_rotate_is_clockwise(tmp_path, degrees, size, corner):
     out = convert(save(marker_image(), tmp_path / 'm.png'), rotate=degrees)
     assert out.size == size
@@ -237,14 +271,18 @@ def test_icon_delivered_anticlockwise_comes_out_straight(tmp_path):
     assert red_corner(out) == 'top-left'
 
 
-@pytest.mark.parametrize('orientation,corner', [(1, 'top-left'), (3, 'bottom-right'), (6, 'top-right'), (8, 'bottom-left'),
-                                                (2, 'top-right'), (5, 'top-left')])
+@pytest.mark.parametrize(
+    'orientation,corner',
+    [(1, 'top-left'), (3, 'bottom-right'), (6, 'top-right'), (8, 'bottom-left'), (2, 'top-right'), (5, 'top-left')],
+)
 @pytest.mark.parametrize('fmt', ['JPEG', 'PNG', 'TIFF', 'TIFF-LZW'])
 def test_exif_orientation(tmp_path, orientation, corner, fmt):
     exif = Image.Exif()
     exif[0x0112] = orientation
     extra = {'JPEG': {'quality': 95}, 'TIFF-LZW': {'compression': 'tiff_lzw'}}.get(fmt, {})
-    path = save(marker_image((48, 24)), tmp_path / ('o.' + fmt.lower()), fmt.split('-')[0], exif=exif.tobytes(), **extra)
+    path = save(
+        marker_image((48, 24)), tmp_path / ('o.' + fmt.lower()), fmt.split('-')[0], exif=exif.tobytes(), **extra
+    )
     out = convert(path)
     assert out.size == ((24, 48) if orientation >= 5 else (48, 24))
     assert red_corner(out) == corner
@@ -267,6 +305,7 @@ def test_exif_orientation_then_rotation_and_size_swap(tmp_path):
 
 
 # --- colour modes -------------------------------------------------------------------------
+
 
 def test_palette_with_transparency(tmp_path):
     img = Image.new('P', (40, 40), 0)
@@ -317,13 +356,16 @@ def test_32bit_float_greyscale(tmp_path):
 def test_cmyk(tmp_path, fmt):
     img = Image.new('CMYK', (80, 40), (0, 255, 255, 0))  # red
     img.paste((255, 0, 255, 0), (40, 0, 80, 40))  # green
-    out = convert(save(img, tmp_path / ('c.' + fmt.lower()), fmt, **({'quality': 95} if fmt == 'JPEG' else {})), size=[40, 20])
+    out = convert(
+        save(img, tmp_path / ('c.' + fmt.lower()), fmt, **({'quality': 95} if fmt == 'JPEG' else {})), size=[40, 20]
+    )
     assert close(out.getpixel((5, 10)), (255, 0, 0), 8)
     assert close(out.getpixel((35, 10)), (0, 255, 0), 8)
 
 
 def icc_rgb_profile(colorants, gamma=2.2, description='test RGB'):
     """A minimal ICC v2 RGB matrix/TRC display profile (D50 PCS)."""
+
     def s15(v):
         return struct.pack('>i', int(round(v * 65536)))
 
@@ -334,7 +376,9 @@ def icc_rgb_profile(colorants, gamma=2.2, description='test RGB'):
     tags = [
         (b'desc', b'desc' + b'\0' * 4 + struct.pack('>I', len(desc)) + desc + b'\0' * 8 + b'\0' * 3 + b'\0' * 67),
         (b'wtpt', xyz((0.9642, 1.0, 0.8249))),
-        (b'rXYZ', xyz(colorants[0])), (b'gXYZ', xyz(colorants[1])), (b'bXYZ', xyz(colorants[2])),
+        (b'rXYZ', xyz(colorants[0])),
+        (b'gXYZ', xyz(colorants[1])),
+        (b'bXYZ', xyz(colorants[2])),
         (b'cprt', b'text' + b'\0' * 4 + b'none\0'),
     ]
     curve = b'curv' + b'\0' * 4 + struct.pack('>IH', 1, int(round(gamma * 256))) + b'\0\0'
@@ -346,9 +390,25 @@ def icc_rgb_profile(colorants, gamma=2.2, description='test RGB'):
         table += signature + struct.pack('>II', offset + len(data), len(body))
         data += body
     total = offset + len(data)
-    header = (struct.pack('>I', total) + b'none' + b'\x02\x10\x00\x00' + b'mntrRGB XYZ ' + b'\0' * 12 + b'acsp'
-              + b'\0' * 4 + b'\0' * 4 + b'\0' * 8 + b'\0' * 8 + b'\0' * 4 + s15(0.9642) + s15(1.0) + s15(0.8249)
-              + b'\0' * 4 + b'\0' * 16 + b'\0' * 28)
+    header = (
+        struct.pack('>I', total)
+        + b'none'
+        + b'\x02\x10\x00\x00'
+        + b'mntrRGB XYZ '
+        + b'\0' * 12
+        + b'acsp'
+        + b'\0' * 4
+        + b'\0' * 4
+        + b'\0' * 8
+        + b'\0' * 8
+        + b'\0' * 4
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + b'\0' * 4
+        + b'\0' * 16
+        + b'\0' * 28
+    )
     assert len(header) == 128
     return header + struct.pack('>I', len(tags)) + table + data
 
@@ -358,6 +418,7 @@ SRGB_COLORANTS = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0
 
 def test_icc_profile_is_converted_to_srgb(tmp_path):
     from PIL import ImageCms  # noqa: F401 (Pillow on this machine has littlecms)
+
     swapped = icc_rgb_profile((SRGB_COLORANTS[1], SRGB_COLORANTS[0], SRGB_COLORANTS[2]))  # "red" is sRGB green
     img = Image.new('RGB', (40, 40), (255, 0, 0))
     out = convert(save(img, tmp_path / 'p.png', icc_profile=swapped), size=[20, 20])
@@ -367,12 +428,13 @@ def test_icc_profile_is_converted_to_srgb(tmp_path):
     rgba = Image.new('RGBA', (40, 40), (255, 0, 0, 0))
     rgba.paste((255, 0, 0, 255), (0, 0, 20, 40))
     out = convert(save(rgba, tmp_path / 'q.png', icc_profile=swapped), size=[20, 20], background='#3366cc')
-    assert close(out.getpixel((15, 10)), (0x33, 0x66, 0xcc), 3)
+    assert close(out.getpixel((15, 10)), (0x33, 0x66, 0xCC), 3)
     assert close(out.getpixel((3, 10)), (0, 255, 0), 25)
 
 
 def test_srgb_profile_is_left_alone(tmp_path):
     from PIL import ImageCms as cms
+
     srgb = cms.ImageCmsProfile(cms.createProfile('sRGB')).tobytes()
     img = Image.new('RGB', (20, 20), (12, 34, 56))
     assert convert(save(img, tmp_path / 's.png', icc_profile=srgb)).getpixel((5, 5)) == (12, 34, 56)
@@ -389,11 +451,20 @@ def test_jpeg_draft_keeps_quality(tmp_path):
 
 # --- options and bad input ------------------------------------------------------------------
 
-@pytest.mark.parametrize('kwargs,message', [
-    ({'size': [0, 10]}, 'size'), ({'size': [10]}, 'size'), ({'fit': 'fill'}, 'fit'), ({'rotate': 45}, 'rotate'),
-    ({'output_format': 'gif'}, 'format'), ({'quality': 0}, 'quality'), ({'background': 'no-such-colour'}, 'background'),
-    ({'background': '#ff000080'}, 'opaque'),
-])
+
+@pytest.mark.parametrize(
+    'kwargs,message',
+    [
+        ({'size': [0, 10]}, 'size'),
+        ({'size': [10]}, 'size'),
+        ({'fit': 'fill'}, 'fit'),
+        ({'rotate': 45}, 'rotate'),
+        ({'output_format': 'gif'}, 'format'),
+        ({'quality': 0}, 'quality'),
+        ({'background': 'no-such-colour'}, 'background'),
+        ({'background': '#ff000080'}, 'opaque'),
+    ],
+)
 def test_spec_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         pipeline.Spec(**kwargs)
@@ -403,19 +474,32 @@ def test_fingerprint_changes_with_pixel_options_only():
     base = pipeline.Spec(size=[600, 400])
     assert base.fingerprint() == pipeline.Spec(size=(600, 400), background='#ffffff').fingerprint()
     assert base.fingerprint() == pipeline.Spec.from_dict(base.as_dict()).fingerprint()
-    for other in ({'quality': 80}, {'rotate': 90}, {'fit': 'cover'}, {'background': 'black'}, {'progressive': True},
-                  {'output_format': 'webp'}, {'auto_orient': False}, {'size': [601, 400]}):
+    for other in (
+        {'quality': 80},
+        {'rotate': 90},
+        {'fit': 'cover'},
+        {'background': 'black'},
+        {'progressive': True},
+        {'output_format': 'webp'},
+        {'auto_orient': False},
+        {'size': [601, 400]},
+    ):
         assert pipeline.Spec(**dict({'size': [600, 400]}, **other)).fingerprint() != base.fingerprint()
     png = pipeline.Spec(output_format='png')
-    assert png.fingerprint() == pipeline.Spec(output_format='png', quality=10, progressive=True, fit='cover').fingerprint()
+    assert (
+        png.fingerprint() == pipeline.Spec(output_format='png', quality=10, progressive=True, fit='cover').fingerprint()
+    )
 
 
 @pytest.mark.filterwarnings('ignore::UserWarning')  # Pillow: "Corrupt EXIF data"
-@pytest.mark.parametrize('content,reason', [
-    (b'', 'empty file'),
-    (b'this is a text file, not an image\n', 'not an image'),
-    (b'II*\x00' + b'\xff' * 64, 'not an image'),
-])
+@pytest.mark.parametrize(
+    'content,reason',
+    [
+        (b'', 'empty file'),
+        (b'this is a text file, not an image\n', 'not an image'),
+        (b'II*\x00' + b'\xff' * 64, 'not an image'),
+    ],
+)
 def test_bad_files(tmp_path, content, reason):
     path = tmp_path / 'bad.tif'
     path.write_bytes(content)
@@ -428,7 +512,7 @@ def test_truncated_file(tmp_path, size):
     data = io.BytesIO()
     photo(size).convert('RGBA').save(data, 'TIFF')
     path = tmp_path / 'trunc.tif'
-    path.write_bytes(data.getvalue()[:len(data.getvalue()) // 2])
+    path.write_bytes(data.getvalue()[: len(data.getvalue()) // 2])
     with pytest.raises(pipeline.ImageError, match='truncated'):
         convert_file(str(path), pipeline.Spec(size=[60, 40]))
 
@@ -437,7 +521,7 @@ def test_truncated_jpeg(tmp_path):
     data = io.BytesIO()
     photo((400, 300)).save(data, 'JPEG')
     path = tmp_path / 'trunc.jpg'
-    path.write_bytes(data.getvalue()[:len(data.getvalue()) // 3])
+    path.write_bytes(data.getvalue()[: len(data.getvalue()) // 3])
     with pytest.raises(pipeline.ImageError, match='truncated'):
         convert_file(str(path), pipeline.Spec(size=[60, 40]))
 
@@ -503,8 +587,18 @@ def test_plain_tiff_fast_path_matches_pillow(tmp_path, mode):
             assert fast.info.get('icc_profile') == slow.info.get('icc_profile')
 
 
-@pytest.mark.parametrize('mode,kwargs', [('RGB', {'compression': 'tiff_lzw'}), ('CMYK', {}), ('I;16', {}), ('P', {}),
-                                         ('1', {}), ('LA', {}), ('RGBA', {'compression': 'tiff_deflate'})])
+@pytest.mark.parametrize(
+    'mode,kwargs',
+    [
+        ('RGB', {'compression': 'tiff_lzw'}),
+        ('CMYK', {}),
+        ('I;16', {}),
+        ('P', {}),
+        ('1', {}),
+        ('LA', {}),
+        ('RGBA', {'compression': 'tiff_deflate'}),
+    ],
+)
 def test_plain_tiff_declines_other_layouts(tmp_path, mode, kwargs):
     path = save(Image.new(mode, (20, 10)), tmp_path / 'b.tif', 'TIFF', **kwargs)
     with open(path, 'rb') as handle:
@@ -512,7 +606,9 @@ def test_plain_tiff_declines_other_layouts(tmp_path, mode, kwargs):
     assert convert(path).size == (20, 10)  # Pillow's path converts them
 
 
-@pytest.mark.parametrize('data', [b'', b'II*\x00', b'II*\x00\xff\xff\xff\x7f', b'II*\x00\x08\x00\x00\x00\xff\xff', b'MM\x00*' + b'\x00' * 20])
+@pytest.mark.parametrize(
+    'data', [b'', b'II*\x00', b'II*\x00\xff\xff\xff\x7f', b'II*\x00\x08\x00\x00\x00\xff\xff', b'MM\x00*' + b'\x00' * 20]
+)
 def test_plain_tiff_rejects_garbage(data):
     assert pipeline.plain_tiff(data) is None
 
@@ -534,7 +630,12 @@ def test_file_shrinking_while_read_is_just_truncated(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize('compression', [None, 'tiff_lzw'])
 def test_mapped_and_read_sources_agree(tmp_path, compression):
-    path = save(cutout(photo((1500, 1000))), tmp_path / 'big.tif', 'TIFF', **({'compression': compression} if compression else {}))
+    path = save(
+        cutout(photo((1500, 1000))),
+        tmp_path / 'big.tif',
+        'TIFF',
+        **({'compression': compression} if compression else {}),
+    )
     spec = pipeline.Spec(size=[150, 100])
     results = []
     for map_large in (False, True):

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The delivery inbox with real archives, hostile ones included: nothing lands outside the work folder."""
+
 from __future__ import annotations
 
 import datetime
@@ -22,8 +23,12 @@ NOW = datetime.datetime(2026, 12, 2, 9, 30, tzinfo=datetime.timezone.utc)
 @pytest.fixture
 def dirs(tmp_path):
     (tmp_path / 'inbox').mkdir()
-    return {'inbox': str(tmp_path / 'inbox'), 'work_dir': str(tmp_path / 'work'),
-            'archive_dir': str(tmp_path / 'archive'), 'rejected_dir': str(tmp_path / 'rejected')}
+    return {
+        'inbox': str(tmp_path / 'inbox'),
+        'work_dir': str(tmp_path / 'work'),
+        'archive_dir': str(tmp_path / 'archive'),
+        'rejected_dir': str(tmp_path / 'rejected'),
+    }
 
 
 def run(dirs, check_mode=False, **options):
@@ -73,11 +78,18 @@ def test_deliveries_in_arrival_order_unpacked_once(dirs, tmp_path):
     assert first['path'] == os.path.join(dirs['work_dir'], 'a-earlier', 'supplier-data')
     with open(os.path.join(first['descriptions'], '001.txt'), encoding='utf-8') as handle:
         assert handle.read().startswith('Apple')
-    assert result['deliveries'][2]['path'] == os.path.join(dirs['work_dir'], 'c-folder')   # descriptions/ at the top
+    assert result['deliveries'][2]['path'] == os.path.join(dirs['work_dir'], 'c-folder')  # descriptions/ at the top
     again = run(dirs)
-    assert again['changed'] is False and [d['path'] for d in again['deliveries']] == [d['path'] for d in result['deliveries']]
-    assert sorted(os.listdir(dirs['inbox'])) == ['.half-copied.tar.gz', 'a-earlier.tgz', 'b-later.tar.gz', 'c-folder',
-                                                 'notes.txt']   # nothing taken out of the inbox
+    assert again['changed'] is False and [d['path'] for d in again['deliveries']] == [
+        d['path'] for d in result['deliveries']
+    ]
+    assert sorted(os.listdir(dirs['inbox'])) == [
+        '.half-copied.tar.gz',
+        'a-earlier.tgz',
+        'b-later.tar.gz',
+        'c-folder',
+        'notes.txt',
+    ]  # nothing taken out of the inbox
 
 
 def test_check_mode_unpacks_nothing(dirs, tmp_path):
@@ -87,33 +99,44 @@ def test_check_mode_unpacks_nothing(dirs, tmp_path):
     assert not os.path.exists(dirs['work_dir'])
 
 
-@pytest.mark.parametrize('member, reason', [
-    (('supplier-data/../../escaped.txt', {'data': b'x'}), 'a path that leads out of the delivery (..)'),
-    (('/tmp/absolute-escape.txt', {'data': b'x'}), 'an absolute path'),
-    (('supplier-data/images/link', {'kind': tarfile.SYMTYPE, 'linkname': '../../../../etc/passwd'}),
-     'a link that points out of the delivery'),
-    (('supplier-data/images/abs-link', {'kind': tarfile.SYMTYPE, 'linkname': '/etc/passwd'}), 'a link to an absolute path'),
-    (('supplier-data/images/hard', {'kind': tarfile.LNKTYPE, 'linkname': '../../outside'}), 'a link that points out'),
-    (('supplier-data/images/null', {'kind': tarfile.CHRTYPE}), 'a device or other special file'),
-    (('supplier-data/images/fifo', {'kind': tarfile.FIFOTYPE}), 'a device or other special file'),
-])
+@pytest.mark.parametrize(
+    'member, reason',
+    [
+        (('supplier-data/../../escaped.txt', {'data': b'x'}), 'a path that leads out of the delivery (..)'),
+        (('/tmp/absolute-escape.txt', {'data': b'x'}), 'an absolute path'),
+        (
+            ('supplier-data/images/link', {'kind': tarfile.SYMTYPE, 'linkname': '../../../../etc/passwd'}),
+            'a link that points out of the delivery',
+        ),
+        (
+            ('supplier-data/images/abs-link', {'kind': tarfile.SYMTYPE, 'linkname': '/etc/passwd'}),
+            'a link to an absolute path',
+        ),
+        (
+            ('supplier-data/images/hard', {'kind': tarfile.LNKTYPE, 'linkname': '../../outside'}),
+            'a link that points out',
+        ),
+        (('supplier-data/images/null', {'kind': tarfile.CHRTYPE}), 'a device or other special file'),
+        (('supplier-data/images/fifo', {'kind': tarfile.FIFOTYPE}), 'a device or other special file'),
+    ],
+)
 def test_hostile_tar_members_are_refused_naming_archive_and_member(dirs, tmp_path, member, reason):
     evil = make_tar(tmp_path / 'inbox' / 'evil.tar.gz', [member])
     good = make_tar(tmp_path / 'inbox' / 'good.tar.gz', mtime=1)
     result = run(dirs)
-    assert [d['name'] for d in result['deliveries']] == ['good']        # the good delivery is still unpacked
+    assert [d['name'] for d in result['deliveries']] == ['good']  # the good delivery is still unpacked
     assert len(result['errors']) == 1
     error = result['errors'][0]
     assert error['file'] == evil and error['field'] == member[0] and reason in error['message']
     assert result['rejected'] == [os.path.join(dirs['rejected_dir'], 'evil.20261202T093000Z.tar.gz')]
     assert os.listdir(dirs['inbox']) == ['good.tar.gz'] and os.path.exists(good)
-    assert sorted(os.listdir(dirs['work_dir'])) == ['good']            # nothing of the evil one, no temporaries
+    assert sorted(os.listdir(dirs['work_dir'])) == ['good']  # nothing of the evil one, no temporaries
     assert outside(tmp_path) == [] and not os.path.exists('/tmp/absolute-escape.txt')
 
 
 def test_truncated_archive_and_one_without_descriptions(dirs, tmp_path):
     whole = open(make_tar(tmp_path / 'whole.tar.gz'), 'rb').read()
-    (tmp_path / 'inbox' / 'cut.tar.gz').write_bytes(whole[:len(whole) // 2])
+    (tmp_path / 'inbox' / 'cut.tar.gz').write_bytes(whole[: len(whole) // 2])
     with tarfile.open(str(tmp_path / 'inbox' / 'images-only.tar.gz'), 'w:gz') as archive:
         add(archive, 'supplier-data/images/001.tif', b'II*\x00')
     result = run(dirs)
@@ -133,11 +156,14 @@ def make_zip(path, extra=()):
     return str(path)
 
 
-@pytest.mark.parametrize('extra, reason', [
-    (('../../zip-escape.txt', 'x', stat.S_IFREG | 0o644), 'a path that leads out'),
-    (('/tmp/zip-absolute.txt', 'x', stat.S_IFREG | 0o644), 'an absolute path'),
-    (('supplier-data/images/link', '/etc/passwd', stat.S_IFLNK | 0o777), 'a symbolic link'),
-])
+@pytest.mark.parametrize(
+    'extra, reason',
+    [
+        (('../../zip-escape.txt', 'x', stat.S_IFREG | 0o644), 'a path that leads out'),
+        (('/tmp/zip-absolute.txt', 'x', stat.S_IFREG | 0o644), 'an absolute path'),
+        (('supplier-data/images/link', '/etc/passwd', stat.S_IFLNK | 0o777), 'a symbolic link'),
+    ],
+)
 def test_hostile_zip_members_are_refused(dirs, tmp_path, extra, reason):
     evil = make_zip(tmp_path / 'inbox' / 'evil.zip', [extra])
     result = run(dirs)
@@ -176,7 +202,7 @@ def test_archive_moves_the_delivery_with_a_date_stamp_and_never_deletes_it(dirs,
 
 def test_an_interrupted_unpack_leaves_nothing_half_done(dirs, tmp_path):
     make_tar(tmp_path / 'inbox' / 'x.tar.gz')
-    os.makedirs(os.path.join(dirs['work_dir'], '.x.abc123.tmp', 'supplier-data'))   # what a killed run leaves
+    os.makedirs(os.path.join(dirs['work_dir'], '.x.abc123.tmp', 'supplier-data'))  # what a killed run leaves
     result = run(dirs)
     assert sorted(os.listdir(dirs['work_dir'])) == ['x'] and result['deliveries'][0]['name'] == 'x'
 

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The job contract: how a job's result, its errors and its JobError become the task result."""
+
 from __future__ import annotations
 
 from ansible_collections.storeops.shop.plugins.module_utils import _job
@@ -9,12 +10,19 @@ from ansible_collections.storeops.shop.plugins.module_utils import _job
 
 def test_error_entry_has_the_four_keys():
     assert _job.error_entry('bad weight', file='/d/004.txt', line=2, field='weight') == {
-        'file': '/d/004.txt', 'line': 2, 'field': 'weight', 'message': 'bad weight'}
+        'file': '/d/004.txt',
+        'line': 2,
+        'field': 'weight',
+        'message': 'bad weight',
+    }
     assert tuple(_job.error_entry('x')) == _job.ERROR_KEYS
 
 
 def test_format_error_says_where_then_what():
-    assert _job.format_error(_job.error_entry('bad', file='/d/4.txt', line=2, field='weight')) == '/d/4.txt line 2 (weight): bad'
+    assert (
+        _job.format_error(_job.error_entry('bad', file='/d/4.txt', line=2, field='weight'))
+        == '/d/4.txt line 2 (weight): bad'
+    )
     assert _job.format_error(_job.error_entry('bad', file='/d/4.txt')) == '/d/4.txt: bad'
     assert _job.format_error(_job.error_entry('must not be empty', field='subject')) == 'subject: must not be empty'
     assert _job.format_error(_job.error_entry('site down')) == 'site down'
@@ -58,13 +66,18 @@ def test_execute_explicit_failed_without_errors():
 
 def test_execute_job_error_becomes_the_failure_result():
     def job(options, check_mode=False, diff=False):
-        raise _job.JobError('nothing was written', [_job.error_entry('no such folder', file='/x')], warnings=['w'],
-                            dest='/y')
+        raise _job.JobError(
+            'nothing was written', [_job.error_entry('no such folder', file='/x')], warnings=['w'], dest='/y'
+        )
 
     result, warnings, failed = _job.execute(job, {})
     assert failed and warnings == ['w']
-    assert result == {'changed': False, 'dest': '/y', 'errors': [_job.error_entry('no such folder', file='/x')],
-                      'msg': 'nothing was written: /x: no such folder'}
+    assert result == {
+        'changed': False,
+        'dest': '/y',
+        'errors': [_job.error_entry('no such folder', file='/x')],
+        'msg': 'nothing was written: /x: no such folder',
+    }
 
 
 def test_job_error_text_is_the_task_message():

@@ -8,6 +8,7 @@ with a handler that keeps every message's raw bytes. Faults are real too: a port
 nothing listens, a socket that accepts connections and never answers, a certificate the
 client does not trust, a recipient the server refuses.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -44,15 +45,23 @@ PASSWORD = 'It\'sASecr3t!'
 
 def png_bytes(width=2, height=1):
     """A real (tiny) PNG file."""
+
     def chunk(kind, data):
-        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     raw = b''.join(b'\x00' + b'\xff\x00\x00' * width for dummy in range(height))
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
-            + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    return (
+        b'\x89PNG\r\n\x1a\n'
+        + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
+        + chunk(b'IDAT', zlib.compress(raw))
+        + chunk(b'IEND', b'')
+    )
 
 
-PDF = (b'%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n'
-       b'2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
+PDF = (
+    b'%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n'
+    b'2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'
+)
 
 
 def parse(raw):
@@ -76,13 +85,15 @@ class Recorder(object):
     async def handle_DATA(self, server, session, envelope):
         if self.refuse_data:
             return self.refuse_data
-        self.messages.append(dict(
-            mail_from=envelope.mail_from,
-            rcpt_tos=list(envelope.rcpt_tos),
-            raw=envelope.original_content,
-            tls=session.ssl is not None or server.transport.get_extra_info('ssl_object') is not None,
-            login=session.auth_data.login if session.authenticated else None,
-        ))
+        self.messages.append(
+            dict(
+                mail_from=envelope.mail_from,
+                rcpt_tos=list(envelope.rcpt_tos),
+                raw=envelope.original_content,
+                tls=session.ssl is not None or server.transport.get_extra_info('ssl_object') is not None,
+                login=session.auth_data.login if session.authenticated else None,
+            )
+        )
         return '250 2.0.0 Ok: queued as Q%d' % len(self.messages)
 
 
@@ -102,10 +113,30 @@ def certificate(tmp_path_factory):
     """A self-signed certificate for localhost and 127.0.0.1, made with openssl req."""
     directory = tmp_path_factory.mktemp('tls')
     cert, key = directory / 'cert.pem', directory / 'key.pem'
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-                    '-keyout', str(key), '-out', str(cert), '-days', '2', '-subj', '/CN=localhost',
-                    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            'openssl',
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-keyout',
+            str(key),
+            '-out',
+            str(cert),
+            '-days',
+            '2',
+            '-subj',
+            '/CN=localhost',
+            '-addext',
+            'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(cert), str(key))
     return str(cert), context
@@ -142,19 +173,38 @@ def make_args(tmp_path, **overrides):
     attachment = tmp_path / 'processed.pdf'
     if not attachment.exists():
         attachment.write_bytes(PDF)
-    args = dict(sender=SENDER, to=[USER], subject='Upload Completed - Online Fruit Store',
-                body='All fruits are uploaded to our website successfully. A detailed list is attached to this email.',
-                attachments=[str(attachment)])
+    args = dict(
+        sender=SENDER,
+        to=[USER],
+        subject='Upload Completed - Online Fruit Store',
+        body='All fruits are uploaded to our website successfully. A detailed list is attached to this email.',
+        attachments=[str(attachment)],
+    )
     args.update(overrides)
     return args
 
 
 def send(args, port, state_dir, check_mode=False, diff=False, idempotency_key=None, max_attachment_size='20MB', **conn):
     """Run the job with the module's options (defaults as the argument spec gives them)."""
-    options = dict(cc=[], bcc=[], reply_to=[], body='', html_body=None, attachments=[], smtp_host='127.0.0.1',
-                   smtp_port=port, security=None, username=None, password=None, timeout=5, validate_certs=True,
-                   ca_path=None, idempotency_key=idempotency_key, state_dir=state_dir,
-                   max_attachment_size=str(max_attachment_size))
+    options = dict(
+        cc=[],
+        bcc=[],
+        reply_to=[],
+        body='',
+        html_body=None,
+        attachments=[],
+        smtp_host='127.0.0.1',
+        smtp_port=port,
+        security=None,
+        username=None,
+        password=None,
+        timeout=5,
+        validate_certs=True,
+        ca_path=None,
+        idempotency_key=idempotency_key,
+        state_dir=state_dir,
+        max_attachment_size=str(max_attachment_size),
+    )
     options.update(args)
     options.update(conn)
     return _send_mail.send_mail(options, check_mode=check_mode, diff=diff)
@@ -172,25 +222,28 @@ def state_files(tmp_path):
 # --- MIME types ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('filename, data, expected', [
-    ('report.pdf', PDF, 'application/pdf'),
-    ('report.dat', PDF, 'application/pdf'),  # content wins
-    ('report', PDF, 'application/pdf'),
-    ('chart.png', png_bytes(), 'image/png'),
-    ('chart', png_bytes(), 'image/png'),
-    ('photo.jpg', b'\xff\xd8\xff\xe0\x00\x10JFIF\x00' + os.urandom(64), 'image/jpeg'),
-    ('anim.gif', b'GIF89a' + os.urandom(32), 'image/gif'),
-    ('scan.tif', b'II*\x00' + os.urandom(32), 'image/tiff'),
-    ('pic', b'RIFF\x10\x00\x00\x00WEBPVP8 ' + os.urandom(16), 'image/webp'),
-    ('notes.txt', b'hello\r\nworld\n', 'text/plain'),
-    ('cars.csv', b'id,car\n1,Lamborghini\n', 'text/csv'),
-    ('page.html', b'<p>hi</p>', 'text/html'),
-    ('data.json', b'{"a": 1}', 'application/json'),
-    ('README', 'Grüße\n'.encode('utf-8'), 'text/plain'),  # unknown name, UTF-8 text
-    ('cars.csv.gz', b'\x1f\x8b\x08\x00' + os.urandom(32), 'application/gzip'),
-    ('archive.tar.gz', b'not really gzip', 'application/gzip'),
-    ('blob.xyz123', b'\x00\x01\x02\xfe\xff' + os.urandom(64), 'application/octet-stream'),  # unknowable: only then
-])
+@pytest.mark.parametrize(
+    'filename, data, expected',
+    [
+        ('report.pdf', PDF, 'application/pdf'),
+        ('report.dat', PDF, 'application/pdf'),  # content wins
+        ('report', PDF, 'application/pdf'),
+        ('chart.png', png_bytes(), 'image/png'),
+        ('chart', png_bytes(), 'image/png'),
+        ('photo.jpg', b'\xff\xd8\xff\xe0\x00\x10JFIF\x00' + os.urandom(64), 'image/jpeg'),
+        ('anim.gif', b'GIF89a' + os.urandom(32), 'image/gif'),
+        ('scan.tif', b'II*\x00' + os.urandom(32), 'image/tiff'),
+        ('pic', b'RIFF\x10\x00\x00\x00WEBPVP8 ' + os.urandom(16), 'image/webp'),
+        ('notes.txt', b'hello\r\nworld\n', 'text/plain'),
+        ('cars.csv', b'id,car\n1,Lamborghini\n', 'text/csv'),
+        ('page.html', b'<p>hi</p>', 'text/html'),
+        ('data.json', b'{"a": 1}', 'application/json'),
+        ('README', 'Grüße\n'.encode('utf-8'), 'text/plain'),  # unknown name, UTF-8 text
+        ('cars.csv.gz', b'\x1f\x8b\x08\x00' + os.urandom(32), 'application/gzip'),
+        ('archive.tar.gz', b'not really gzip', 'application/gzip'),
+        ('blob.xyz123', b'\x00\x01\x02\xfe\xff' + os.urandom(64), 'application/octet-stream'),  # unknowable: only then
+    ],
+)
 def test_detect_mime_type(filename, data, expected):
     assert _mail_message.detect_mime_type(filename, data) == expected
 
@@ -225,9 +278,16 @@ def make_spec(tmp_path, **overrides):
 
 def test_message_headers_and_non_ascii_round_trip(tmp_path):
     subject = 'Sales summary für März – Ünïcødé ✓ ' + 'long ' * 20
-    spec, msg = build(tmp_path, sender='Jörg Müller <automation@example.com>', subject=subject,
-                      to=['"Doe, John" <john@example.com>', 'Zoë <zoe@example.com>'], cc=['boss@example.com'],
-                      bcc=['audit@example.com'], reply_to=['Sales <sales@example.com>'], body='Grüße,\nthe robot\n')
+    spec, msg = build(
+        tmp_path,
+        sender='Jörg Müller <automation@example.com>',
+        subject=subject,
+        to=['"Doe, John" <john@example.com>', 'Zoë <zoe@example.com>'],
+        cc=['boss@example.com'],
+        bcc=['audit@example.com'],
+        reply_to=['Sales <sales@example.com>'],
+        body='Grüße,\nthe robot\n',
+    )
     raw = _mail_message.serialize(msg)
     assert max(raw) < 128, 'the message must be 7-bit clean'
     assert b'\r\n' in raw
@@ -266,7 +326,10 @@ def test_html_alternative_and_attachments(tmp_path):
     assert parsed.get_body(('plain',)).get_content().startswith('All fruits')
     parts = list(parsed.iter_attachments())
     assert [(p.get_filename(), p.get_content_type()) for p in parts] == [
-        ('Bericht für März.pdf', 'application/pdf'), ('chart.png', 'image/png'), ('notes.txt', 'text/plain')]
+        ('Bericht für März.pdf', 'application/pdf'),
+        ('chart.png', 'image/png'),
+        ('notes.txt', 'text/plain'),
+    ]
     for part, path in zip(parts, paths):
         assert part.get_payload(decode=True) == open(path, 'rb').read()
     assert parts[2].get_content_charset() == 'utf-8'
@@ -287,18 +350,21 @@ def test_idempotency_key(tmp_path):
     assert base != key(to=['a@example.com', 'b@example.com']), 'attachment content is part of the key'
 
 
-@pytest.mark.parametrize('field, value, fragment', [
-    ('sender', 'not-an-address', 'sender'),
-    ('to', ['a@example.com, b@example.com'], 'exactly one address'),
-    ('to', [''], 'empty address'),
-    ('to', ['bad@'], 'not a valid mail address'),
-    ('cc', ['x@example.com\nBcc: victim@example.com'], 'line break'),
-    ('subject', 'Hello\nBcc: victim@example.com', 'single line'),
-    ('to', ['foo@'], 'the domain after @ is missing'),
-    ('to', ['"x"@'], 'the domain after @ is missing'),
-    ('to', ['@example.com'], 'the user before @ is missing'),
-    ('to', ['nobody'], 'there is no @'),
-])
+@pytest.mark.parametrize(
+    'field, value, fragment',
+    [
+        ('sender', 'not-an-address', 'sender'),
+        ('to', ['a@example.com, b@example.com'], 'exactly one address'),
+        ('to', [''], 'empty address'),
+        ('to', ['bad@'], 'not a valid mail address'),
+        ('cc', ['x@example.com\nBcc: victim@example.com'], 'line break'),
+        ('subject', 'Hello\nBcc: victim@example.com', 'single line'),
+        ('to', ['foo@'], 'the domain after @ is missing'),
+        ('to', ['"x"@'], 'the domain after @ is missing'),
+        ('to', ['@example.com'], 'the user before @ is missing'),
+        ('to', ['nobody'], 'there is no @'),
+    ],
+)
 def test_invalid_input(tmp_path, field, value, fragment):
     with pytest.raises(_mail_message.MailError, match=fragment):
         build(tmp_path, **{field: value})
@@ -325,9 +391,14 @@ def test_attachment_name_with_a_newline_is_refused_before_connecting(tmp_path):
         with pytest.raises(JobError) as caught:
             send(make_args(tmp_path, attachments=[str(odd)]), listener.getsockname()[1], str(tmp_path / 'state'))
         assert nobody_connected(listener)
-    assert caught.value.errors == [{'file': str(odd), 'line': None, 'field': 'attachments',
-                                    'message': 'the file name contains a line break (U+000A); it must be a single line: '
-                                               'rename the file'}]
+    assert caught.value.errors == [
+        {
+            'file': str(odd),
+            'line': None,
+            'field': 'attachments',
+            'message': 'the file name contains a line break (U+000A); it must be a single line: rename the file',
+        }
+    ]
 
 
 def test_no_recipients(tmp_path):
@@ -363,7 +434,10 @@ def test_attachment_problems_fail_before_connecting(tmp_path):
     assert 'big.bin (attachments): 2.0 KiB is over max_attachment_size (1.0 KiB)' in message
     assert 'not a regular file' in message
     assert [(e['field'], os.path.basename(e['file'])) for e in caught.value.errors] == [
-        ('attachments', 'missing.pdf'), ('attachments', 'big.bin'), ('attachments', tmp_path.name)]
+        ('attachments', 'missing.pdf'),
+        ('attachments', 'big.bin'),
+        ('attachments', tmp_path.name),
+    ]
     assert state_files(tmp_path) == []
 
 
@@ -395,8 +469,12 @@ def test_state_dir_that_cannot_be_created_fails_before_sending(tmp_path):
 def test_send_once_then_idempotent(tmp_path):
     (tmp_path / 'blob.bin').write_bytes(bytes(range(256)) * 40)
     (tmp_path / 'notes.txt').write_bytes(b'no final newline\r\n.leading dot\n.')
-    args = make_args(tmp_path, cc=['Boss <boss@example.com>'], bcc=['audit@example.com'],
-                     attachments=[str(tmp_path / n) for n in ('processed.pdf', 'blob.bin', 'notes.txt')])
+    args = make_args(
+        tmp_path,
+        cc=['Boss <boss@example.com>'],
+        bcc=['audit@example.com'],
+        attachments=[str(tmp_path / n) for n in ('processed.pdf', 'blob.bin', 'notes.txt')],
+    )
     with smtp_server() as (handler, port):
         with silent_listener() as listener:
             check, dummy = run(tmp_path, listener.getsockname()[1], args=args, check_mode=True)
@@ -427,8 +505,10 @@ def test_send_once_then_idempotent(tmp_path):
         assert part.get_filename() == name
         assert part.get_payload(decode=True) == (tmp_path / name).read_bytes(), 'byte-identical attachment'
     assert [(a['filename'], a['mime_type'], a['size']) for a in first['attachments']] == [
-        ('processed.pdf', 'application/pdf', len(PDF)), ('blob.bin', 'application/octet-stream', 10240),
-        ('notes.txt', 'text/plain', 32)]
+        ('processed.pdf', 'application/pdf', len(PDF)),
+        ('blob.bin', 'application/octet-stream', 10240),
+        ('notes.txt', 'text/plain', 32),
+    ]
 
     state_file = first['state_file']
     assert os.path.dirname(state_file) == str(tmp_path / 'state')
@@ -551,7 +631,10 @@ def test_opportunistic_starttls_verifies_the_certificate(tmp_path, certificate):
     with smtp_server(tls_context=context) as (handler, port):
         with pytest.raises(JobError) as caught:
             run(tmp_path, port)  # self-signed, not trusted: never falls back to clear text
-        assert 'TLS certificate verification failed during STARTTLS with 127.0.0.1:%d: self-signed' % port in caught.value.msg
+        assert (
+            'TLS certificate verification failed during STARTTLS with 127.0.0.1:%d: self-signed' % port
+            in caught.value.msg
+        )
         assert 'ca_path' in caught.value.msg
         assert handler.messages == [] and state_files(tmp_path) == []
 
@@ -588,7 +671,9 @@ def test_implicit_tls(tmp_path, certificate):
 
 def test_implicit_tls_against_a_plain_server(tmp_path):
     with smtp_server() as (handler, port):
-        with pytest.raises(JobError, match='TLS failure connecting to 127.0.0.1:%d: .*security=tls needs a port' % port):
+        with pytest.raises(
+            JobError, match='TLS failure connecting to 127.0.0.1:%d: .*security=tls needs a port' % port
+        ):
             run(tmp_path, port, security='tls')
     assert state_files(tmp_path) == []
 
@@ -598,11 +683,15 @@ def test_auth_over_starttls_and_auth_failure(tmp_path, certificate):
     with smtp_server(tls_context=context, authenticator=authenticator, auth_require_tls=True) as (handler, port):
         with pytest.raises(JobError) as caught:
             run(tmp_path, port, ca_path=cert, security='starttls', username='automation', password='wrong')
-        assert caught.value.msg.startswith('the message was not sent: authentication as automation on 127.0.0.1:%d failed: 535' % port)
+        assert caught.value.msg.startswith(
+            'the message was not sent: authentication as automation on 127.0.0.1:%d failed: 535' % port
+        )
         assert caught.value.details['smtp_code'] == 535
         assert handler.messages == [] and state_files(tmp_path) == []
 
-        result, warnings = run(tmp_path, port, ca_path=cert, security='starttls', username='automation', password=PASSWORD)
+        result, warnings = run(
+            tmp_path, port, ca_path=cert, security='starttls', username='automation', password=PASSWORD
+        )
         assert result['sent'] and warnings == []
         assert handler.messages[0]['login'] == b'automation'
 

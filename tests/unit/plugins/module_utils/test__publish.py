@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """publish_report's job on a real folder: paths, the index, idempotence, check and diff mode."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,10 +27,21 @@ def site(tmp_path):
 
 
 def options(site, **kwargs):
-    base = dict(src=None, dest=None, visibility='public', state='present', expires_in=600, remote_src=True,
-                root=site['root'], base_url='https://web:8443', config=str(site['tmp'] / 'none.json'),
-                secret_file=site['secret'], index=True, index_title=None,
-                _transfer=None)
+    base = dict(
+        src=None,
+        dest=None,
+        visibility='public',
+        state='present',
+        expires_in=600,
+        remote_src=True,
+        root=site['root'],
+        base_url='https://web:8443',
+        config=str(site['tmp'] / 'none.json'),
+        secret_file=site['secret'],
+        index=True,
+        index_title=None,
+        _transfer=None,
+    )
     base.update(kwargs)
     return base
 
@@ -56,16 +68,35 @@ def tree_state(root):
 
 # ---------------------------------------------------------------- path validation
 
-@pytest.mark.parametrize('dest', ['cars.pdf', '2026/dec/cars.pdf', '2026/dec/отчёт é.csv', 'a b/c&d<e>.html', 'x:y.pdf'])
+
+@pytest.mark.parametrize(
+    'dest', ['cars.pdf', '2026/dec/cars.pdf', '2026/dec/отчёт é.csv', 'a b/c&d<e>.html', 'x:y.pdf']
+)
 def test_good_dests(dest):
     assert _publish.validate_dest(dest) == dest
 
 
-@pytest.mark.parametrize('dest, why', [
-    ('', 'empty'), ('/etc/passwd', 'absolute'), ('../x', 'leaves'), ('2026/../../x', 'leaves'), ('a//b', 'empty'),
-    ('a/./b', 'empty'), ('a/', 'empty'), ('.htaccess', 'hidden'), ('a/.tmp/b', 'hidden'), ('a\\b', 'backslash'),
-    ('a\nb', 'control'), ('a\x00b', 'control'), ('x' * 256, 'longer'), ('index.html', 'generated'),
-    ('private/x.pdf', 'private'), (None, 'empty')])
+@pytest.mark.parametrize(
+    'dest, why',
+    [
+        ('', 'empty'),
+        ('/etc/passwd', 'absolute'),
+        ('../x', 'leaves'),
+        ('2026/../../x', 'leaves'),
+        ('a//b', 'empty'),
+        ('a/./b', 'empty'),
+        ('a/', 'empty'),
+        ('.htaccess', 'hidden'),
+        ('a/.tmp/b', 'hidden'),
+        ('a\\b', 'backslash'),
+        ('a\nb', 'control'),
+        ('a\x00b', 'control'),
+        ('x' * 256, 'longer'),
+        ('index.html', 'generated'),
+        ('private/x.pdf', 'private'),
+        (None, 'empty'),
+    ],
+)
 def test_bad_dests(dest, why):
     with pytest.raises(ValueError, match=why):
         _publish.validate_dest(dest)
@@ -92,6 +123,7 @@ def test_symlinks_on_the_path_are_refused(tmp_path):
 
 # ---------------------------------------------------------------- sources
 
+
 def test_expand_sources(tmp_path):
     src = make_src(tmp_path, {'a.csv': 'a', 'sub/b.pdf': 'b', '.hidden': 'h', '.git/x': 'x'})
     (src / 'link.csv').symlink_to(src / 'a.csv')
@@ -109,6 +141,7 @@ def test_expand_sources(tmp_path):
 
 
 # ---------------------------------------------------------------- the index
+
 
 def test_index_is_sorted_escaped_relative_and_deterministic():
     entries = [('b/z.pdf', 2048, 0), ('a & <b>.csv', 5, 86400), ('x:y.pdf', 1, 0), ('отчёт.html', 1536 * 1024, 0)]
@@ -151,12 +184,16 @@ def test_index_rewritten_only_when_the_listing_changes(tmp_path):
 
 # ---------------------------------------------------------------- the job
 
+
 def test_publish_rerun_unpublish(site):
     src = make_src(site['tmp'], {'cars.pdf': b'%PDF-1', 'final.csv': 'a,b\n', 'отчёт.html': '<p>'})
     result, _w = _publish.publish(options(site, src=str(src), dest='2026/dec/'))
     assert result['changed'] and result['index']['changed'] and not result['errors']
     assert {f['dest']: f['state'] for f in result['files']} == {
-        '2026/dec/cars.pdf': 'created', '2026/dec/final.csv': 'created', '2026/dec/отчёт.html': 'created'}
+        '2026/dec/cars.pdf': 'created',
+        '2026/dec/final.csv': 'created',
+        '2026/dec/отчёт.html': 'created',
+    }
     assert result['urls']['2026/dec/отчёт.html'] == 'https://web:8443/2026/dec/%D0%BE%D1%82%D1%87%D1%91%D1%82.html'
     public = os.path.join(site['root'], 'public')
     assert open(os.path.join(public, '2026/dec/cars.pdf'), 'rb').read() == b'%PDF-1'
@@ -172,7 +209,9 @@ def test_publish_rerun_unpublish(site):
     assert 'data-bytes="8"' in open(os.path.join(public, 'index.html'), encoding='utf-8').read()
 
     gone, _w = _publish.publish(options(site, dest='2026/dec/final.csv', state='absent'))
-    assert gone['changed'] and gone['files'] == [{'dest': '2026/dec/final.csv', 'visibility': 'public', 'state': 'removed'}]
+    assert gone['changed'] and gone['files'] == [
+        {'dest': '2026/dec/final.csv', 'visibility': 'public', 'state': 'removed'}
+    ]
     assert 'final.csv' not in open(os.path.join(public, 'index.html'), encoding='utf-8').read()
     assert not _publish.publish(options(site, dest='2026/dec/final.csv', state='absent'))[0]['changed']
     folder, _w = _publish.publish(options(site, dest='2026', state='absent'))
@@ -187,7 +226,10 @@ def test_private_files_get_a_signed_url_and_move_between_trees(site):
     assert item['state'] == 'created' and item['visibility'] == 'private'
     sig = _signed_url.signature('s3cret', '/private/2026/cars.pdf', item['expires'])
     assert item['url'] == 'https://web:8443/private/2026/cars.pdf?md5=%s&expires=%d' % (sig, item['expires'])
-    assert not result['index']['changed'] or 'cars.pdf' not in open(os.path.join(site['root'], 'public', 'index.html')).read()
+    assert (
+        not result['index']['changed']
+        or 'cars.pdf' not in open(os.path.join(site['root'], 'public', 'index.html')).read()
+    )
     assert os.path.exists(os.path.join(site['root'], 'private', '2026', 'cars.pdf'))
 
     moved, _w = _publish.publish(options(site, src=str(src / 'cars.pdf'), dest='2026/cars.pdf'))
@@ -199,7 +241,9 @@ def test_private_files_get_a_signed_url_and_move_between_trees(site):
 def test_a_private_file_needs_the_secret(site):
     src = make_src(site['tmp'], {'a.pdf': 'x'})
     with pytest.raises(JobError, match='link secret'):
-        _publish.publish(options(site, src=str(src / 'a.pdf'), visibility='private', secret_file=str(site['tmp'] / 'nope')))
+        _publish.publish(
+            options(site, src=str(src / 'a.pdf'), visibility='private', secret_file=str(site['tmp'] / 'nope'))
+        )
 
 
 def test_bad_items_are_listed_and_the_good_ones_published(site):
@@ -235,13 +279,19 @@ def test_check_mode_and_diff(site):
     real, _w = _publish.publish(options(site, src=str(src), dest='m'), diff=True)
     assert real['diff']['after'] == 'public/m/a.csv %s\n' % digest
     gone, _w = _publish.publish(options(site, dest='m', state='absent'), check_mode=True, diff=True)
-    assert gone['changed'] and gone['diff']['after'] == '' and os.path.exists(os.path.join(site['root'], 'public', 'm', 'a.csv'))
+    assert (
+        gone['changed']
+        and gone['diff']['after'] == ''
+        and os.path.exists(os.path.join(site['root'], 'public', 'm', 'a.csv'))
+    )
 
 
 def test_the_action_plugins_manifest_and_bundle(site):
     data = {'a.csv': b'1,2\n', 'b/c.pdf': b'%PDF'}
-    manifest = [{'src': '/ctl/' + rel, 'dest': 'm/' + rel, 'sha256': hashlib.sha256(body).hexdigest(), 'size': len(body)}
-                for rel, body in data.items()]
+    manifest = [
+        {'src': '/ctl/' + rel, 'dest': 'm/' + rel, 'sha256': hashlib.sha256(body).hexdigest(), 'size': len(body)}
+        for rel, body in data.items()
+    ]
     plan, _w = _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'phase': 'plan'}))
     assert plan['transfer'] == [0, 1] and os.listdir(site['root']) == []
     bundle = site['tmp'] / 'bundle.tar'
@@ -250,13 +300,22 @@ def test_the_action_plugins_manifest_and_bundle(site):
             info = tarfile.TarInfo(str(index))
             info.size = len(body)
             tar.addfile(info, io.BytesIO(body))
-    result, _w = _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'bundle': str(bundle), 'phase': 'apply'}))
+    result, _w = _publish.publish(
+        options(site, remote_src=False, _transfer={'manifest': manifest, 'bundle': str(bundle), 'phase': 'apply'})
+    )
     assert {f['state'] for f in result['files']} == {'created'}
     assert open(os.path.join(site['root'], 'public', 'm', 'b', 'c.pdf'), 'rb').read() == b'%PDF'
-    assert _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'phase': 'plan'}))[0]['transfer'] == []
+    assert (
+        _publish.publish(options(site, remote_src=False, _transfer={'manifest': manifest, 'phase': 'plan'}))[0][
+            'transfer'
+        ]
+        == []
+    )
 
     manifest[0]['sha256'] = hashlib.sha256(b'other').hexdigest()
-    bad, _w, failed = execute(_publish.publish, options(site, remote_src=False, _transfer={'manifest': manifest, 'bundle': str(bundle)}))
+    bad, _w, failed = execute(
+        _publish.publish, options(site, remote_src=False, _transfer={'manifest': manifest, 'bundle': str(bundle)})
+    )
     assert failed and 'content changed' in bad['errors'][0]['message']
     assert open(os.path.join(site['root'], 'public', 'm', 'a.csv'), 'rb').read() == b'1,2\n'
     assert not [n for n in os.listdir(os.path.join(site['root'], 'public', 'm')) if n.startswith('.')]
@@ -264,7 +323,9 @@ def test_the_action_plugins_manifest_and_bundle(site):
 
 def test_site_file_and_missing_site(site, tmp_path):
     config = tmp_path / 'site.json'
-    config.write_text(json.dumps({'root': site['root'], 'base_url': 'https://r.example/', 'index_title': 'Store reports'}))
+    config.write_text(
+        json.dumps({'root': site['root'], 'base_url': 'https://r.example/', 'index_title': 'Store reports'})
+    )
     src = make_src(site['tmp'], {'a.csv': '1'})
     result, _w = _publish.publish(options(site, src=str(src), root=None, base_url=None, config=str(config)))
     assert result['urls'] == {'a.csv': 'https://r.example/a.csv'}

@@ -24,8 +24,12 @@ DAY = datetime.date(2026, 11, 23)
 
 
 def rec(record_id, make, model, year, price, sales):
-    return {'id': record_id, 'car': {'car_make': make, 'car_model': model, 'car_year': year},
-            'price': price, 'total_sales': sales}
+    return {
+        'id': record_id,
+        'car': {'car_make': make, 'car_model': model, 'car_year': year},
+        'price': price,
+        'total_sales': sales,
+    }
 
 
 CARS = [
@@ -40,24 +44,40 @@ CARS = [
 def pdf_text(data, tmp_path, *args):
     path = tmp_path / 'x.pdf'
     path.write_bytes(data)
-    return subprocess.run(['pdftotext'] + list(args) + [str(path), '-'], check=True,
-                          capture_output=True).stdout.decode('utf-8')
+    return subprocess.run(['pdftotext'] + list(args) + [str(path), '-'], check=True, capture_output=True).stdout.decode(
+        'utf-8'
+    )
 
 
 def params(**kwargs):
-    base = dict(kind='sales_summary', src=CARS, dest='/unused', title=None, date='2026-11-23', text=None,
-                page_size='A4', columns=None, sort_by=None, sort_order=None, skip_invalid=False)
+    base = dict(
+        kind='sales_summary',
+        src=CARS,
+        dest='/unused',
+        title=None,
+        date='2026-11-23',
+        text=None,
+        page_size='A4',
+        columns=None,
+        sort_by=None,
+        sort_order=None,
+        skip_invalid=False,
+    )
     base.update(kwargs)
     return base
 
 
 # --- dates and titles ----------------------------------------------------------------------
 
-@pytest.mark.parametrize('day, text', [
-    (datetime.date(2026, 11, 23), 'November 23, 2026'),
-    (datetime.date(2027, 1, 1), 'January 1, 2027'),
-    (datetime.date(2024, 2, 29), 'February 29, 2024'),
-])
+
+@pytest.mark.parametrize(
+    'day, text',
+    [
+        (datetime.date(2026, 11, 23), 'November 23, 2026'),
+        (datetime.date(2027, 1, 1), 'January 1, 2027'),
+        (datetime.date(2024, 2, 29), 'February 29, 2024'),
+    ],
+)
 def test_long_date_is_english_whatever_the_locale(day, text):
     assert r.format_long_date(day) == text
 
@@ -79,6 +99,7 @@ def test_titles():
 
 
 # --- layout helpers ------------------------------------------------------------------------
+
 
 def test_column_widths():
     assert _pdf.column_widths([50, 100], 400) == [50, 100]
@@ -109,8 +130,12 @@ def test_nice_scale():
 
 # --- table rows ----------------------------------------------------------------------------
 
+
 def test_load_rows_list_of_lists_and_dicts():
-    assert _report_data.load_rows([['Name', 'Amount'], ['figs', 5], ['kiwi']]) == (['Name', 'Amount'], [['figs', '5'], ['kiwi', '']])
+    assert _report_data.load_rows([['Name', 'Amount'], ['figs', 5], ['kiwi']]) == (
+        ['Name', 'Amount'],
+        [['figs', '5'], ['kiwi', '']],
+    )
     assert _report_data.load_rows([['figs', 5]], columns=['Name', 'Amount']) == (['Name', 'Amount'], [['figs', '5']])
     header, rows = _report_data.load_rows([{'a': 1, 'b': None}, {'c': True, 'a': [1, 2]}])
     assert header == ['a', 'b', 'c']
@@ -120,18 +145,24 @@ def test_load_rows_list_of_lists_and_dicts():
 
 def test_load_rows_files(tmp_path):
     (tmp_path / 'rows.csv').write_text('Name,Amount\r\nfigs,5\r\n\r\napples,"1,200"\r\n')
-    assert _report_data.load_rows(str(tmp_path / 'rows.csv')) == (['Name', 'Amount'], [['figs', '5'], ['apples', '1,200']])
+    assert _report_data.load_rows(str(tmp_path / 'rows.csv')) == (
+        ['Name', 'Amount'],
+        [['figs', '5'], ['apples', '1,200']],
+    )
     (tmp_path / 'rows.json').write_text('[{"x": 1}]')
     assert _report_data.load_rows(str(tmp_path / 'rows.json')) == (['x'], [['1']])
 
 
-@pytest.mark.parametrize('src, message', [
-    ([], 'there are no rows'),
-    ([['only', 'header']], 'there is a header but no rows'),
-    ({'a': 1}, 'expected a list of rows, got an object'),
-    ([['a'], 'b'], 'the row at index 1 is a str'),
-    ([['a'], ['b', 'c']], 'the row at index 1 has 2 cells but the header has 1'),
-])
+@pytest.mark.parametrize(
+    'src, message',
+    [
+        ([], 'there are no rows'),
+        ([['only', 'header']], 'there is a header but no rows'),
+        ({'a': 1}, 'expected a list of rows, got an object'),
+        ([['a'], 'b'], 'the row at index 1 is a str'),
+        ([['a'], ['b', 'c']], 'the row at index 1 has 2 cells but the header has 1'),
+    ],
+)
 def test_load_rows_errors(src, message):
     with pytest.raises(r.ReportError, match=re.escape(message)):
         _report_data.load_rows(src)
@@ -157,6 +188,7 @@ def test_sort_rows_numbers_text_and_empty_cells():
 
 # --- whole reports -------------------------------------------------------------------------
 
+
 def test_same_input_same_bytes():
     first = r.generate(params())
     second = r.generate(params())
@@ -178,8 +210,11 @@ def test_sales_summary_text(tmp_path):
     assert lines[0] == 'Sales summary for last month'
     assert lines[1:4] == report.result['summary']['lines']
     layout = pdf_text(report.data, tmp_path, '-layout')
-    table = [re.sub(r'\s+', ' ', line.strip()) for line in layout.splitlines()
-             if re.match(r'^\s*(ID\s+Car\s+Price\s+Total Sales|\d+\s+\S.*\$[\d,]+\.\d\d\s+\d+)\s*$', line)]
+    table = [
+        re.sub(r'\s+', ' ', line.strip())
+        for line in layout.splitlines()
+        if re.match(r'^\s*(ID\s+Car\s+Price\s+Total Sales|\d+\s+\S.*\$[\d,]+\.\d\d\s+\d+)\s*$', line)
+    ]
     assert table[0] == 'ID Car Price Total Sales'
     # every input row, sorted by total sales, highest first
     assert table[1:] == [
@@ -193,8 +228,12 @@ def test_sales_summary_text(tmp_path):
 
 def _word_boxes(data, tmp_path):
     html = pdf_text(data, tmp_path, '-bbox', '-f', '1', '-l', '1')
-    return [(float(a), float(b), float(c), float(d), word) for a, b, c, d, word in
-            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+    return [
+        (float(a), float(b), float(c), float(d), word)
+        for a, b, c, d, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html
+        )
+    ]
 
 
 def _colourful_pixels(image, box):
@@ -202,7 +241,7 @@ def _colourful_pixels(image, box):
     raw = image.crop(box).convert('RGB').tobytes()
     count = 0
     for i in range(0, len(raw), 3):
-        pixel = raw[i:i + 3]
+        pixel = raw[i : i + 3]
         if max(pixel) - min(pixel) > 60:
             count += 1
     return count
@@ -214,15 +253,29 @@ def test_charts_are_really_drawn(tmp_path):
     report = r.generate(params())
     (tmp_path / 'r.pdf').write_bytes(report.data)
     # 72 dpi: one pixel per PDF point, the same coordinates as pdftotext -bbox
-    subprocess.run(['pdftoppm', '-png', '-r', '72', '-f', '1', '-l', '1', '-singlefile',
-                    str(tmp_path / 'r.pdf'), str(tmp_path / 'page')], check=True)
+    subprocess.run(
+        [
+            'pdftoppm',
+            '-png',
+            '-r',
+            '72',
+            '-f',
+            '1',
+            '-l',
+            '1',
+            '-singlefile',
+            str(tmp_path / 'r.pdf'),
+            str(tmp_path / 'page'),
+        ],
+        check=True,
+    )
     image = Image.open(str(tmp_path / 'page.png')).convert('RGB')
     words = _word_boxes(report.data, tmp_path)
     pie_title = next(w for w in words if w[4] == 'Total' and words[words.index(w) + 1][4] == 'sales')
     bar_title = next(w for w in words if w[4] == 'Top')
     # the pie: left of the legend, below its title
     pie_box = (int(pie_title[0]), int(pie_title[3]) + 5, int(pie_title[0]) + 175, int(pie_title[3]) + 180)
-    assert _colourful_pixels(image, pie_box) > 10000   # a 160 pt disc is ~20,000 px
+    assert _colourful_pixels(image, pie_box) > 10000  # a 160 pt disc is ~20,000 px
     # the bars: between the bar chart title and its rotated labels
     bar_box = (int(bar_title[0]) + 60, int(bar_title[3]) + 10, int(image.width - 60), int(bar_title[3]) + 160)
     assert _colourful_pixels(image, bar_box) > 3000
@@ -243,12 +296,16 @@ def test_bar_chart_names_are_short_and_do_not_overlap():
     import math
     from ansible_collections.storeops.shop.plugins.module_utils import _sales
 
-    cars = _sales.validate([rec(i, 'Bugatti', 'Veyron Super Sport Vitesse Grand Sport Edition %d' % i, 2015,
-                                '$2,000,000', 50 + i) for i in range(10)])
+    cars = _sales.validate(
+        [
+            rec(i, 'Bugatti', 'Veyron Super Sport Vitesse Grand Sport Edition %d' % i, 2015, '$2,000,000', 50 + i)
+            for i in range(10)
+        ]
+    )
     drawing = _pdf.bar_chart(cars, _pdf.frame_width())
     position = next(i for i, item in enumerate(drawing.contents) if isinstance(item, _pdf.VerticalBarChart))
     chart = drawing.contents[position]
-    labels = drawing.contents[position + 1:]            # one group of text runs per bar
+    labels = drawing.contents[position + 1 :]  # one group of text runs per bar
     names = [''.join(string.text for string in group.contents) for group in labels]
     size = labels[0].contents[0].fontSize
     assert len(names) == 10 and all(name.endswith('\u2026') for name in names)
@@ -265,11 +322,11 @@ def test_big_table_repeats_header_on_every_page(tmp_path):
     report = r.generate(params(src=cars))
     assert report.pages > 5
     text = pdf_text(report.data, tmp_path, '-layout')
-    pages = text.split('\f')[:report.pages]
+    pages = text.split('\f')[: report.pages]
     for page in pages:
         assert re.search(r'^\s*ID\s+Car\s+Price\s+Total Sales\s*$', page, re.M)
     ids = re.findall(r'^\s*(\d+)\s+Ford Focus', text, re.M)
-    assert ids == [str(i) for i in range(399, -1, -1)]      # every row, once, in order
+    assert ids == [str(i) for i in range(399, -1, -1)]  # every row, once, in order
     assert 'Page %d' % report.pages in pages[-1]
 
 
@@ -285,13 +342,18 @@ def test_processed_update_text(tmp_path):
     assert [p['name'] for p in report.result['products']] == ['Apple', 'Avocado', 'Fish & <Chips>']
     text = pdf_text(report.data, tmp_path)
     lines = [line for line in text.splitlines() if line.strip()]
-    assert lines == ['Processed Update on November 23, 2026',
-                     'name: Apple', 'weight: 500 lbs',
-                     'name: Avocado', 'weight: 200 lbs',
-                     'name: Fish & <Chips>', 'weight: 7 lbs',
-                     'Page 1']
+    assert lines == [
+        'Processed Update on November 23, 2026',
+        'name: Apple',
+        'weight: 500 lbs',
+        'name: Avocado',
+        'weight: 200 lbs',
+        'name: Fish & <Chips>',
+        'weight: 7 lbs',
+        'Page 1',
+    ]
     layout = pdf_text(report.data, tmp_path, '-layout')
-    assert 'weight: 500 lbs\n\nname: Avocado' in layout    # one blank line between products
+    assert 'weight: 500 lbs\n\nname: Avocado' in layout  # one blank line between products
 
 
 def test_processed_update_bad_files(tmp_path):
@@ -301,8 +363,10 @@ def test_processed_update_bad_files(tmp_path):
     (folder / '002.txt').write_text('Pear\nfive hundred lbs\n')
     with pytest.raises(r.ReportError) as exc:
         r.generate(params(kind='processed_update', src=str(folder)))
-    assert str(exc.value).startswith('1 of 2 description files in %s are invalid, no report was written: %s line 2 '
-                                     '(weight): weight' % (folder, folder / '002.txt'))
+    assert str(exc.value).startswith(
+        '1 of 2 description files in %s are invalid, no report was written: %s line 2 '
+        '(weight): weight' % (folder, folder / '002.txt')
+    )
     assert exc.value.errors[0]['line'] == 2 and exc.value.errors[0]['field'] == 'weight'
     warnings = []
     report = r.generate(params(kind='processed_update', src=str(folder), skip_invalid=True), warnings=warnings)
@@ -318,8 +382,15 @@ def test_processed_update_bad_files(tmp_path):
 
 def test_table_text_and_width(tmp_path):
     rows = [{'Name': 'elderberries', 'Amount': 10, 'Note': 'word ' * 80}, {'Name': 'figs', 'Amount': 5, 'Note': ''}]
-    report = r.generate(params(kind='table', src=rows, title='A Complete Inventory of My Fruit',
-                               text='This is all my fruit.', sort_by='amount'))
+    report = r.generate(
+        params(
+            kind='table',
+            src=rows,
+            title='A Complete Inventory of My Fruit',
+            text='This is all my fruit.',
+            sort_by='amount',
+        )
+    )
     assert report.result['rows'] == 2 and report.result['columns'] == ['Name', 'Amount', 'Note']
     text = pdf_text(report.data, tmp_path, '-layout')
     assert text.lstrip().startswith('A Complete Inventory of My Fruit')
@@ -330,13 +401,20 @@ def test_table_text_and_width(tmp_path):
     assert all(w[2] <= page_width - _pdf.MARGIN + 1 for w in _word_boxes(report.data, tmp_path))
 
 
-@pytest.mark.parametrize('kind, src, message', [
-    ('sales_summary', [], 'the list of car sales records is empty'),
-    ('sales_summary', [rec(1, 'A', 'B', 2000, 'free', 1)], "record 0 (id 1): price 'free' is not a price"),
-    ('sales_summary', '/nonexistent/cars.json', '/nonexistent/cars.json: cannot be read: No such file or directory'),
-    ('processed_update', [], 'src must be a descriptions folder or a catalog_upload result'),
-    ('table', 42, 'src must be a path or a list, got a int'),
-])
+@pytest.mark.parametrize(
+    'kind, src, message',
+    [
+        ('sales_summary', [], 'the list of car sales records is empty'),
+        ('sales_summary', [rec(1, 'A', 'B', 2000, 'free', 1)], "record 0 (id 1): price 'free' is not a price"),
+        (
+            'sales_summary',
+            '/nonexistent/cars.json',
+            '/nonexistent/cars.json: cannot be read: No such file or directory',
+        ),
+        ('processed_update', [], 'src must be a descriptions folder or a catalog_upload result'),
+        ('table', 42, 'src must be a path or a list, got a int'),
+    ],
+)
 def test_generate_errors(kind, src, message):
     with pytest.raises(r.ReportError) as exc:
         r.generate(params(kind=kind, src=src))
@@ -367,6 +445,7 @@ def test_letter_page_size():
 
 # --- writing -------------------------------------------------------------------------------
 
+
 def test_write_file_keeps_mode_and_file_state(tmp_path):
     dest = tmp_path / 'r.pdf'
     assert r.file_state(str(dest)) == {'exists': False, 'sha256': None, 'size': None}
@@ -389,8 +468,11 @@ def test_check_destination(tmp_path):
 
 # --- non-Latin text ------------------------------------------------------------------------
 
-NON_LATIN = [rec(1, 'Лада', 'Нива', 2010, '$100.00', 7), rec(2, 'Ελλάδα', 'Ωμέγα', 2011, '$5.00', 3),
-             rec(3, '比亚迪', '汉', 2020, '$9.00', 4)]
+NON_LATIN = [
+    rec(1, 'Лада', 'Нива', 2010, '$100.00', 7),
+    rec(2, 'Ελλάδα', 'Ωμέγα', 2011, '$5.00', 3),
+    rec(3, '比亚迪', '汉', 2020, '$9.00', 4),
+]
 
 
 def test_cyrillic_greek_and_cjk_are_real_text_in_every_part_of_the_pdf(tmp_path):
@@ -399,7 +481,13 @@ def test_cyrillic_greek_and_cjk_are_real_text_in_every_part_of_the_pdf(tmp_path)
     report = r.generate(params(src=NON_LATIN, title='Продажи 销售 Πωλήσεις', text='Отчёт за месяц.'), warnings=warnings)
     assert warnings == []
     text = pdf_text(report.data, tmp_path)
-    for word in ('Продажи 销售 Πωλήσεις', 'Отчёт за месяц.', 'Лада Нива (2010)', 'Ελλάδα Ωμέγα (2011)', '比亚迪 汉 (2020)'):
+    for word in (
+        'Продажи 销售 Πωλήσεις',
+        'Отчёт за месяц.',
+        'Лада Нива (2010)',
+        'Ελλάδα Ωμέγα (2011)',
+        '比亚迪 汉 (2020)',
+    ):
         assert word in text, word
     fonts = subprocess.run(['pdffonts', '-'], input=report.data, capture_output=True, check=True).stdout.decode()
     embedded = [line.split()[0] for line in fonts.splitlines()[2:] if ' yes yes yes ' in line]
@@ -418,16 +506,31 @@ def test_a_character_no_font_has_is_a_warning_naming_it(tmp_path):
 
 
 def test_processed_update_from_the_uploads_result_lists_refusals_apart(tmp_path):
-    upload = {'products': [{'name': 'Apple', 'weight': 500, 'file': '/d/001.txt', 'status': 'created'},
-                           {'name': 'Яблоко', 'weight': 7, 'file': '/d/002.txt', 'status': 'unchanged'}],
-              'errors': [{'file': '/d/003.txt', 'line': 1, 'field': 'name',
-                          'message': "product name 'Apple' is already used by /d/001.txt; names must be unique"}]}
+    upload = {
+        'products': [
+            {'name': 'Apple', 'weight': 500, 'file': '/d/001.txt', 'status': 'created'},
+            {'name': 'Яблоко', 'weight': 7, 'file': '/d/002.txt', 'status': 'unchanged'},
+        ],
+        'errors': [
+            {
+                'file': '/d/003.txt',
+                'line': 1,
+                'field': 'name',
+                'message': "product name 'Apple' is already used by /d/001.txt; names must be unique",
+            }
+        ],
+    }
     report = r.generate(params(kind='processed_update', src=upload))
     assert [p['name'] for p in report.result['products']] == ['Apple', 'Яблоко']
     assert report.result['refused'] == upload['errors']
     lines = [line.strip() for line in pdf_text(report.data, tmp_path).splitlines() if line.strip()]
-    assert lines[:5] == ['Processed Update on November 23, 2026', 'name: Apple', 'weight: 500 lbs', 'name: Яблоко',
-                         'weight: 7 lbs']
+    assert lines[:5] == [
+        'Processed Update on November 23, 2026',
+        'name: Apple',
+        'weight: 500 lbs',
+        'name: Яблоко',
+        'weight: 7 lbs',
+    ]
     assert 'Not uploaded (1)' in lines
     assert "003.txt: product name 'Apple' is already used by /d/001.txt; names must be unique" in ' '.join(lines)
     with pytest.raises(r.ReportError, match='not a catalog_upload result'):

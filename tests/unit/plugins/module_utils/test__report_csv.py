@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """build_report kind=csv_aggregate: daily CSV files as people and exports really write them."""
+
 from __future__ import annotations
 
 import csv
@@ -34,9 +35,21 @@ def daily(folder, name, rows, header=HEADER, newline='\n', bom=False):
 
 
 def options(src, dest, **kwargs):
-    base = dict(kind='csv_aggregate', src=str(src), dest=str(dest), group_by='category', sum_column=None,
-                title=None, date=None, text=None, page_size='A4', columns=None, sort_by=None, sort_order=None,
-                skip_invalid=False)
+    base = dict(
+        kind='csv_aggregate',
+        src=str(src),
+        dest=str(dest),
+        group_by='category',
+        sum_column=None,
+        title=None,
+        date=None,
+        text=None,
+        page_size='A4',
+        columns=None,
+        sort_by=None,
+        sort_order=None,
+        skip_invalid=False,
+    )
     base.update(kwargs)
     return base
 
@@ -75,25 +88,35 @@ def good_month(src):
 
 # --- the happy path ------------------------------------------------------------------------
 
+
 def test_counts_sums_and_the_four_files(src, dest):
     good_month(src)
     result, warnings, failed = run(src, dest, sum_column='amount')
     assert not failed and warnings == [] and result['changed']
     assert sorted(os.listdir(str(dest))) == sorted(OUTPUTS)
     assert [f['name'] for f in result['files']] == OUTPUTS
-    assert result['groups'] == [{'value': 'Dairy', 'count': 1, 'sum': '4.40'},
-                                {'value': 'Fruit', 'count': 3, 'sum': '5.85'},
-                                {'value': 'Vegetable', 'count': 1, 'sum': '1.25'}]
+    assert result['groups'] == [
+        {'value': 'Dairy', 'count': 1, 'sum': '4.40'},
+        {'value': 'Fruit', 'count': 3, 'sum': '5.85'},
+        {'value': 'Vegetable', 'count': 1, 'sum': '1.25'},
+    ]
     assert result['total'] == {'count': 5, 'sum': '11.50'}
     assert result['rows'] == 5 and result['errors'] == [] and result['left_out'] == []
     assert result['title'] == 'Report by category' and result['date'] is None
     assert read_csv(str(dest / 'final_report.csv')) == [
-        ['category', 'count', 'total_amount'], ['Dairy', '1', '4.40'], ['Fruit', '3', '5.85'], ['Vegetable', '1', '1.25']]
+        ['category', 'count', 'total_amount'],
+        ['Dairy', '1', '4.40'],
+        ['Fruit', '3', '5.85'],
+        ['Vegetable', '1', '1.25'],
+    ]
     combined = read_csv(str(dest / 'combined.csv'))
     assert combined[0] == HEADER.split(',') and [row[1] for row in combined[1:]] == ['1', '2', '3', '4', '5']
     # natural order: day 2 before day 10
     assert [os.path.basename(p) for p in result['inputs']] == [
-        'orders-2026-12-01.csv', 'orders-2026-12-02.csv', 'orders-2026-12-10.csv']
+        'orders-2026-12-01.csv',
+        'orders-2026-12-02.csv',
+        'orders-2026-12-10.csv',
+    ]
     assert (dest / 'final_report.csv').read_bytes().endswith(b'\r\n')
 
 
@@ -101,8 +124,12 @@ def test_counts_only_without_sum_column(src, dest):
     good_month(src)
     result, _w, failed = run(src, dest)
     assert not failed
-    assert read_csv(str(dest / 'final_report.csv')) == [['category', 'count'], ['Dairy', '1'], ['Fruit', '3'],
-                                                        ['Vegetable', '1']]
+    assert read_csv(str(dest / 'final_report.csv')) == [
+        ['category', 'count'],
+        ['Dairy', '1'],
+        ['Fruit', '3'],
+        ['Vegetable', '1'],
+    ]
     assert 'sum' not in result['groups'][0] and result['total'] == {'count': 5}
     chart = (dest / 'final_chart.html').read_text('utf-8')
     assert chart.count('<svg') == 1
@@ -167,22 +194,37 @@ def test_only_changed_files_are_rewritten(src, dest):
 
 # --- CSV as it really comes ----------------------------------------------------------------
 
+
 def test_quoted_commas_quotes_and_newlines(src, dest):
-    daily(src, 'a.csv', ['2026-12-01,1,"Apples, red","Fruit, fresh",1,"1,234.50"',
-                         '2026-12-01,2,"The ""best"" pear","Fruit, fresh",1,2',
-                         '2026-12-01,3,"two\nlines",Veg,1,3'])
+    daily(
+        src,
+        'a.csv',
+        [
+            '2026-12-01,1,"Apples, red","Fruit, fresh",1,"1,234.50"',
+            '2026-12-01,2,"The ""best"" pear","Fruit, fresh",1,2',
+            '2026-12-01,3,"two\nlines",Veg,1,3',
+        ],
+    )
     daily(src, 'b.csv', ['2026-12-02,4,x,Veg,1,oops'])
     result, _w, failed = run(src, dest, sum_column='amount')
     assert failed
-    assert result['groups'] == [{'value': 'Fruit, fresh', 'count': 2, 'sum': '1236.50'},
-                                {'value': 'Veg', 'count': 1, 'sum': '3'}]
+    assert result['groups'] == [
+        {'value': 'Fruit, fresh', 'count': 2, 'sum': '1236.50'},
+        {'value': 'Veg', 'count': 1, 'sum': '3'},
+    ]
     combined = read_csv(str(dest / 'combined.csv'))
     assert combined[1][2:4] == ['Apples, red', 'Fruit, fresh']
     assert combined[2][2] == 'The "best" pear'
     assert combined[3][2] == 'two\nlines'
     # the row after a quoted newline is reported at its own physical line
-    assert result['errors'] == [_job.error_entry("'oops' is not a number (write it like 1234.50); the row was left out",
-                                                 file=str(src / 'b.csv'), line=2, field='amount')]
+    assert result['errors'] == [
+        _job.error_entry(
+            "'oops' is not a number (write it like 1234.50); the row was left out",
+            file=str(src / 'b.csv'),
+            line=2,
+            field='amount',
+        )
+    ]
 
 
 def test_line_numbers_after_a_quoted_newline(src, dest):
@@ -193,18 +235,23 @@ def test_line_numbers_after_a_quoted_newline(src, dest):
 
 
 def test_bom_and_crlf(src, dest):
-    daily(src, 'a.csv', ['2026-12-01,1,Apple,Fruit,1,1', '2026-12-01,2,"multi\r\nline",Fruit,1,1'],
-          newline='\r\n', bom=True)
+    daily(
+        src,
+        'a.csv',
+        ['2026-12-01,1,Apple,Fruit,1,1', '2026-12-01,2,"multi\r\nline",Fruit,1,1'],
+        newline='\r\n',
+        bom=True,
+    )
     daily(src, 'b.csv', ['2026-12-02,3,Kale,Veg,1,1'], newline='\n')
     result, _w, failed = run(src, dest, group_by='date')
     assert not failed, result
-    assert result['columns'] == HEADER.split(',')   # no '\ufeffdate'
+    assert result['columns'] == HEADER.split(',')  # no '\ufeffdate'
     assert result['group_by'] == 'date'
     assert [g['value'] for g in result['groups']] == ['2026-12-01', '2026-12-02']
     data = (dest / 'combined.csv').read_bytes()
     assert not data.startswith(b'\xef\xbb\xbf')
-    assert b'"multi\r\nline"' in data            # a value is kept as it is
-    assert data.count(b'\r\n') == 5              # header + 3 rows + the one inside the value
+    assert b'"multi\r\nline"' in data  # a value is kept as it is
+    assert data.count(b'\r\n') == 5  # header + 3 rows + the one inside the value
 
 
 def test_blank_lines_are_skipped(src, dest):
@@ -233,6 +280,7 @@ def test_group_values_are_stripped_case_kept(src, dest):
 
 # --- bad input: file and line, good rows kept, nothing half-written ------------------------
 
+
 def test_different_header_is_left_out_naming_the_file(src, dest):
     good_month(src)
     daily(src, 'orders-2026-12-05.csv', ['2026-12-05,9,Fig,Fruit,1,1'], header='date,order,product,category,qty,amount')
@@ -242,7 +290,7 @@ def test_different_header_is_left_out_naming_the_file(src, dest):
     assert error['file'] == str(src / 'orders-2026-12-05.csv') and error['line'] == 1
     assert "the header differs from the other files (orders-2026-12-01.csv)" in error['message']
     assert "'order'" in error['message'] and 'the file was left out' in error['message']
-    assert result['rows'] == 5                      # the good files are in the report
+    assert result['rows'] == 5  # the good files are in the report
     assert read_csv(str(dest / 'final_report.csv'))[2] == ['Fruit', '3']
     assert re.search(r'orders-2026-12-05\.csv line 1: the header differs', result['msg'])
     assert result['msg'].startswith('1 problem in the daily CSV files in ')
@@ -257,24 +305,39 @@ def test_the_majority_header_wins(src, dest):
 
 
 def test_wrong_number_of_fields(src, dest):
-    daily(src, 'a.csv', ['2026-12-01,1,Apple,Fruit,1,1', '2026-12-01,2,Apples, red,Fruit,1,1',
-                         '2026-12-01,3,Pear', '2026-12-01,4,Plum,Fruit,1,1'])
+    daily(
+        src,
+        'a.csv',
+        [
+            '2026-12-01,1,Apple,Fruit,1,1',
+            '2026-12-01,2,Apples, red,Fruit,1,1',
+            '2026-12-01,3,Pear',
+            '2026-12-01,4,Plum,Fruit,1,1',
+        ],
+    )
     result, _w, failed = run(src, dest)
     assert failed and result['rows'] == 2
     assert [(e['line'], e['message'][:41]) for e in result['errors']] == [
-        (3, 'the row has 7 fields but the header has 6'), (4, 'the row has 3 fields but the header has 6')]
+        (3, 'the row has 7 fields but the header has 6'),
+        (4, 'the row has 3 fields but the header has 6'),
+    ]
 
 
 def test_not_utf8_names_file_line_and_offset(src, dest):
     good_month(src)
-    write(src, 'orders-2026-12-03.csv', (HEADER + '\n2026-12-03,7,Apple,Fruit,1,1\n2026-12-03,8,Caf').encode() +
-          b'\xe9,Drinks,1,1\n')
+    write(
+        src,
+        'orders-2026-12-03.csv',
+        (HEADER + '\n2026-12-03,7,Apple,Fruit,1,1\n2026-12-03,8,Caf').encode() + b'\xe9,Drinks,1,1\n',
+    )
     result, _w, failed = run(src, dest)
     assert failed and result['rows'] == 5
     [error] = result['errors']
     assert error['file'] == str(src / 'orders-2026-12-03.csv') and error['line'] == 3
     offset = len(HEADER) + 1 + len('2026-12-03,7,Apple,Fruit,1,1\n') + len('2026-12-03,8,Caf')
-    assert error['message'].startswith('is not UTF-8 text: byte 0xe9 at byte offset %d (column 17 of the line)' % offset)
+    assert error['message'].startswith(
+        'is not UTF-8 text: byte 0xe9 at byte offset %d (column 17 of the line)' % offset
+    )
 
 
 def test_not_utf8_with_bom_counts_the_bom(src, dest):
@@ -282,16 +345,35 @@ def test_not_utf8_with_bom_counts_the_bom(src, dest):
     write(src, 'z.csv', b'\xef\xbb\xbf' + HEADER.encode() + b'\r\n\xff\r\n')
     result, _w, _f = run(src, dest)
     assert result['errors'][0]['line'] == 2
-    assert 'byte 0xff at byte offset %d (column 1 of the line)' % (3 + len(HEADER) + 2) in result['errors'][0]['message']
+    assert (
+        'byte 0xff at byte offset %d (column 1 of the line)' % (3 + len(HEADER) + 2) in result['errors'][0]['message']
+    )
 
 
 def test_bad_number_in_the_sum_column(src, dest):
-    daily(src, 'a.csv', ['d,1,p,Fruit,1,1.5', 'd,2,p,Fruit,1,', 'd,3,p,Fruit,1,12abc', 'd,4,p,Fruit,1,1e3',
-                         'd,5,p,Fruit,1,NaN', 'd,6,p,Fruit,1,$1,000', 'd,7,p,Fruit,1,"$1,000"', 'd,8,p,Fruit,1,-.5'])
-    result, _w, failed = run(src, dest, sum_column='AMOUNT')      # the column name is matched ignoring case
+    daily(
+        src,
+        'a.csv',
+        [
+            'd,1,p,Fruit,1,1.5',
+            'd,2,p,Fruit,1,',
+            'd,3,p,Fruit,1,12abc',
+            'd,4,p,Fruit,1,1e3',
+            'd,5,p,Fruit,1,NaN',
+            'd,6,p,Fruit,1,$1,000',
+            'd,7,p,Fruit,1,"$1,000"',
+            'd,8,p,Fruit,1,-.5',
+        ],
+    )
+    result, _w, failed = run(src, dest, sum_column='AMOUNT')  # the column name is matched ignoring case
     assert failed
     assert [(e['line'], e['field']) for e in result['errors']] == [
-        (3, 'amount'), (4, 'amount'), (5, 'amount'), (6, 'amount'), (7, None)]
+        (3, 'amount'),
+        (4, 'amount'),
+        (5, 'amount'),
+        (6, 'amount'),
+        (7, None),
+    ]
     assert result['errors'][0]['message'].startswith("'' is not a number")
     assert result['groups'] == [{'value': 'Fruit', 'count': 3, 'sum': '1001.0'}]
     assert result['sum_column'] == 'amount'
@@ -317,8 +399,11 @@ def test_empty_file_and_header_only_file(src, dest):
     write(src, 'header-only.csv', HEADER + '\r\n')
     result, _w, failed = run(src, dest)
     assert failed and result['rows'] == 5
-    assert result['errors'] == [_job.error_entry('is empty: there is no header line; the file was left out',
-                                                 file=str(src / 'empty.csv'), line=1)]
+    assert result['errors'] == [
+        _job.error_entry(
+            'is empty: there is no header line; the file was left out', file=str(src / 'empty.csv'), line=1
+        )
+    ]
     assert str(src / 'header-only.csv') in result['inputs']
 
 
@@ -345,19 +430,21 @@ def test_missing_src_and_only_bad_files(src, dest, tmp_path):
 def test_bad_options(src, dest):
     good_month(src)
     for kwargs, message in [
-            (dict(group_by='colour'), "group_by 'colour' is not a column of the daily CSV files; the columns are: 'date'"),
-            (dict(sum_column='price'), "sum_column 'price' is not a column"),
-            (dict(group_by=None), 'needs group_by'),
-            (dict(sort_by='product'), "sort_by 'product': for kind=csv_aggregate sort by the group_by column"),
-            (dict(columns=['a']), 'columns cannot be used with kind=csv_aggregate'),
-            (dict(src=['a']), 'src must be the path of a folder'),
-            (dict(dest=str(src)), 'dest must not be the src folder'),
+        (dict(group_by='colour'), "group_by 'colour' is not a column of the daily CSV files; the columns are: 'date'"),
+        (dict(sum_column='price'), "sum_column 'price' is not a column"),
+        (dict(group_by=None), 'needs group_by'),
+        (dict(sort_by='product'), "sort_by 'product': for kind=csv_aggregate sort by the group_by column"),
+        (dict(columns=['a']), 'columns cannot be used with kind=csv_aggregate'),
+        (dict(src=['a']), 'src must be the path of a folder'),
+        (dict(dest=str(src)), 'dest must not be the src folder'),
     ]:
         result, _w, failed = _job.execute(r.build_report, dict(options(src, dest), **kwargs))
         assert failed and message in result['msg'], (kwargs, result['msg'])
     assert not dest.exists()
-    result, _w, failed = _job.execute(r.build_report, dict(options(src, dest), kind='table', src=[['a'], ['b']],
-                                                           dest=str(src.parent / 'x.pdf'), group_by='x'))
+    result, _w, failed = _job.execute(
+        r.build_report,
+        dict(options(src, dest), kind='table', src=[['a'], ['b']], dest=str(src.parent / 'x.pdf'), group_by='x'),
+    )
     assert failed and 'group_by cannot be used with kind=table' in result['msg']
 
 
@@ -374,10 +461,12 @@ def test_skip_invalid_succeeds_and_warns(src, dest):
     daily(src, 'orders-2026-12-04.csv', ['2026-12-04,8,Fig,Fruit,1'])
     result, warnings, failed = run(src, dest, skip_invalid=True)
     assert not failed and result['errors'] == [] and len(result['left_out']) == 1
-    assert warnings == ['skip_invalid: 1 problem in the daily CSV files left out of the report (see left_out): '
-                        'orders-2026-12-04.csv']
-    assert '1 problem in the daily files: the rows and files at fault are not counted.' in \
-        (dest / 'final_report.html').read_text('utf-8')
+    assert warnings == [
+        'skip_invalid: 1 problem in the daily CSV files left out of the report (see left_out): orders-2026-12-04.csv'
+    ]
+    assert '1 problem in the daily files: the rows and files at fault are not counted.' in (
+        dest / 'final_report.html'
+    ).read_text('utf-8')
 
 
 def test_failed_run_writes_the_good_rows_atomically_and_is_stable(src, dest):
@@ -406,7 +495,7 @@ def test_interrupted_write_leaves_the_old_file(src, dest):
     with pytest.raises(ReportError) as info:
         c.csv_aggregate(options(src, dest), None, broken)
     assert 'cannot write %s' % (dest / 'combined.csv') in info.value.message
-    assert snapshot(dest) == before          # no half-written file, no temporary file left
+    assert snapshot(dest) == before  # no half-written file, no temporary file left
 
 
 def test_output_replaces_a_symlink_not_its_target(src, dest, tmp_path):
@@ -421,6 +510,7 @@ def test_output_replaces_a_symlink_not_its_target(src, dest, tmp_path):
 
 
 # --- HTML: escaped, no script, well formed -------------------------------------------------
+
 
 class Collector(HTMLParser):
     def __init__(self):
@@ -438,8 +528,13 @@ class Collector(HTMLParser):
 def test_html_injection_is_escaped(src, dest):
     evil = '<script>alert(1)</script>'
     daily(src, 'a.csv', ['d,1,p,"%s",1,1' % evil, 'd,2,p,"a"" onmouseover=""x",1,1', 'd,3,p,&amp;,1,1'])
-    result, _w, failed = run(src, dest, sum_column='amount', title='<img src=x onerror=alert(1)> {group_by}',
-                             text='<b>bold</b>\n\nsecond & last')
+    result, _w, failed = run(
+        src,
+        dest,
+        sum_column='amount',
+        title='<img src=x onerror=alert(1)> {group_by}',
+        text='<b>bold</b>\n\nsecond & last',
+    )
     assert not failed
     for name in ('final_report.html', 'final_chart.html'):
         page = (dest / name).read_text('utf-8')
@@ -474,14 +569,16 @@ def test_long_labels_are_cut_in_the_chart_only(src, dest):
 
 # --- sorting, titles, dates ----------------------------------------------------------------
 
+
 def test_sort_by_count_sum_and_value(src, dest):
     daily(src, 'a.csv', ['d,1,p,B,1,5', 'd,2,p,B,1,5', 'd,3,p,a,1,1', 'd,4,p,a,1,1', 'd,5,p,C,1,20'])
 
     def order(**kwargs):
         return [g['value'] for g in run(src, dest, sum_column='amount', **kwargs)[0]['groups']]
+
     assert order() == ['a', 'B', 'C']
     assert order(sort_order='desc') == ['C', 'B', 'a']
-    assert order(sort_by='count') == ['a', 'B', 'C']          # ties keep the value order
+    assert order(sort_by='count') == ['a', 'B', 'C']  # ties keep the value order
     assert order(sort_by='count', sort_order='asc') == ['C', 'a', 'B']
     assert order(sort_by='sum') == ['C', 'B', 'a']
     assert order(sort_by='total_amount', sort_order='asc') == ['a', 'B', 'C']
@@ -493,8 +590,10 @@ def test_title_and_date(src, dest):
     result, _w, _f = run(src, dest, title='Orders by {group_by}, {date}', date='2026-12-31')
     assert result['title'] == 'Orders by category, December 31, 2026' and result['date'] == '2026-12-31'
     assert '<title>Orders by category, December 31, 2026</title>' in (dest / 'final_report.html').read_text('utf-8')
-    result, _w, _f = _job.execute(lambda o, check_mode, diff: r.csv_aggregate(o, today=datetime.date(2027, 1, 2)),
-                                  options(src, dest, title='{date}'))
+    result, _w, _f = _job.execute(
+        lambda o, check_mode, diff: r.csv_aggregate(o, today=datetime.date(2027, 1, 2)),
+        options(src, dest, title='{date}'),
+    )
     assert result['title'] == 'January 2, 2027'
     result, _w, failed = run(src, dest, date='31.12.2026')
     assert failed and 'YYYY-MM-DD' in result['msg']
@@ -509,8 +608,11 @@ def test_parse_amount():
 
 
 def test_many_rows_are_fast_enough(src, dest):
-    rows = ['2026-12-%02d,%d,p%d,cat%d,1,%d.%02d' % (day, i, i % 50, i % 7, i % 100, i % 100)
-            for day in range(1, 31) for i in range(day * 1000, day * 1000 + 1000)]
+    rows = [
+        '2026-12-%02d,%d,p%d,cat%d,1,%d.%02d' % (day, i, i % 50, i % 7, i % 100, i % 100)
+        for day in range(1, 31)
+        for i in range(day * 1000, day * 1000 + 1000)
+    ]
     write(src, 'all.csv', '\n'.join([HEADER] + rows) + '\n')
     result, _w, failed = run(src, dest, sum_column='amount')
     assert not failed and result['rows'] == 30000 and len(result['groups']) == 7

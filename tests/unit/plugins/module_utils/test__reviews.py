@@ -21,8 +21,13 @@ def write(folder, name, data):
 def test_course_review(tmp_path):
     path = write(tmp_path, '001.txt', 'Experienced salespeople\nAlex H.\n2020-02-02\nIt was great.\n')
     assert r.parse_review(path) == {
-        'stem': '001', 'file': path, 'title': 'Experienced salespeople', 'name': 'Alex H.',
-        'date': '2020-02-02', 'feedback': 'It was great.'}
+        'stem': '001',
+        'file': path,
+        'title': 'Experienced salespeople',
+        'name': 'Alex H.',
+        'date': '2020-02-02',
+        'feedback': 'It was great.',
+    }
 
 
 def test_crlf_bom_multiline_feedback(tmp_path):
@@ -33,14 +38,17 @@ def test_crlf_bom_multiline_feedback(tmp_path):
     assert review['feedback'] == 'First line.\nSecond line.'
 
 
-@pytest.mark.parametrize('text, message', [
-    ('2020-02-30', "date '2020-02-30' is not a real date (day is out of range for month)"),
-    ('2020-13-01', "date '2020-13-01' is not a real date (month must be in 1..12)"),
-    ('02/02/2020', "date '02/02/2020' is not a date in YYYY-MM-DD form (e.g. 2020-02-02)"),
-    ('yesterday', "date 'yesterday' is not a date in YYYY-MM-DD form (e.g. 2020-02-02)"),
-    ('20200202', "date '20200202' is not a date in YYYY-MM-DD form (e.g. 2020-02-02)"),
-    ('', 'missing date (write it as YYYY-MM-DD, e.g. 2020-02-02)'),
-])
+@pytest.mark.parametrize(
+    'text, message',
+    [
+        ('2020-02-30', "date '2020-02-30' is not a real date (day is out of range for month)"),
+        ('2020-13-01', "date '2020-13-01' is not a real date (month must be in 1..12)"),
+        ('02/02/2020', "date '02/02/2020' is not a date in YYYY-MM-DD form (e.g. 2020-02-02)"),
+        ('yesterday', "date 'yesterday' is not a date in YYYY-MM-DD form (e.g. 2020-02-02)"),
+        ('20200202', "date '20200202' is not a date in YYYY-MM-DD form (e.g. 2020-02-02)"),
+        ('', 'missing date (write it as YYYY-MM-DD, e.g. 2020-02-02)'),
+    ],
+)
 def test_bad_dates(text, message):
     with pytest.raises(ValueError) as exc:
         r.parse_date(text)
@@ -51,13 +59,16 @@ def test_good_date():
     assert r.parse_date(' 2024-02-29 ') == datetime.date(2024, 2, 29)
 
 
-@pytest.mark.parametrize('content, line, words', [
-    ('', 1, 'missing title'),
-    ('Title\n\n2020-02-02\nText\n', 2, 'missing name'),
-    ('Title\nName\nsoon\nText\n', 3, "date 'soon'"),
-    ('Title\nName\n2020-02-02\n\n\n', 4, 'missing feedback'),
-    ('Title\nName\n', 3, 'missing date'),
-])
+@pytest.mark.parametrize(
+    'content, line, words',
+    [
+        ('', 1, 'missing title'),
+        ('Title\n\n2020-02-02\nText\n', 2, 'missing name'),
+        ('Title\nName\nsoon\nText\n', 3, "date 'soon'"),
+        ('Title\nName\n2020-02-02\n\n\n', 4, 'missing feedback'),
+        ('Title\nName\n', 3, 'missing date'),
+    ],
+)
 def test_rejected_files_name_file_and_line(tmp_path, content, line, words):
     path = write(tmp_path, '003.txt', content)
     with pytest.raises(ParseError) as exc:

@@ -12,8 +12,12 @@ from ansible_collections.storeops.shop.plugins.module_utils import _sales as s
 
 
 def rec(record_id, make, model, year, price, sales):
-    return {'id': record_id, 'car': {'car_make': make, 'car_model': model, 'car_year': year},
-            'price': price, 'total_sales': sales}
+    return {
+        'id': record_id,
+        'car': {'car_make': make, 'car_model': model, 'car_year': year},
+        'price': price,
+        'total_sales': sales,
+    }
 
 
 # Hand-computed data set with ties:
@@ -32,16 +36,43 @@ DATA = [
 ]
 
 
-@pytest.mark.parametrize('text, value', [
-    ('$13724.05', '13724.05'), ('$1,234.56', '1234.56'), ('1234', '1234'), (' $1,234,567.8 ', '1234567.8'),
-    ('$0.99', '0.99'), ('$ 12', '12'), (12, '12'), (12.5, '12.5'), (0.1, '0.1'),
-])
+@pytest.mark.parametrize(
+    'text, value',
+    [
+        ('$13724.05', '13724.05'),
+        ('$1,234.56', '1234.56'),
+        ('1234', '1234'),
+        (' $1,234,567.8 ', '1234567.8'),
+        ('$0.99', '0.99'),
+        ('$ 12', '12'),
+        (12, '12'),
+        (12.5, '12.5'),
+        (0.1, '0.1'),
+    ],
+)
 def test_parse_price(text, value):
     assert s.parse_price(text) == Decimal(value)
 
 
-@pytest.mark.parametrize('text', ['abc', '$', '', '$1,23.45', '\u20ac14459,15', '14459,15', '-$5', '$-5', '$1.2.3',
-                                  True, None, float('nan'), [], -1])
+@pytest.mark.parametrize(
+    'text',
+    [
+        'abc',
+        '$',
+        '',
+        '$1,23.45',
+        '\u20ac14459,15',
+        '14459,15',
+        '-$5',
+        '$-5',
+        '$1.2.3',
+        True,
+        None,
+        float('nan'),
+        [],
+        -1,
+    ],
+)
 def test_parse_price_rejects(text):
     with pytest.raises(ValueError):
         s.parse_price(text)
@@ -49,8 +80,9 @@ def test_parse_price_rejects(text):
 
 def test_money_formatting_has_no_locale_dependency(monkeypatch):
     import locale
+
     monkeypatch.setattr(locale, 'localeconv', lambda: {'thousands_sep': '.', 'decimal_point': ','})
-    assert s.format_money(Decimal('1234567.005')) == '$1,234,567.01'   # half up, not banker's rounding
+    assert s.format_money(Decimal('1234567.005')) == '$1,234,567.01'  # half up, not banker's rounding
     assert s.format_money(Decimal('0')) == '$0.00'
     assert s.format_money(Decimal('999.994')) == '$999.99'
 
@@ -73,7 +105,9 @@ def test_summary_hand_computed_with_ties():
 
 
 def test_year_tie_goes_to_the_year_seen_first():
-    cars = s.validate([rec(1, 'A', 'x', 2007, '$1', 5), rec(2, 'B', 'y', 2005, '$1', 3), rec(3, 'C', 'z', 2005, '$1', 2)])
+    cars = s.validate(
+        [rec(1, 'A', 'x', 2007, '$1', 5), rec(2, 'B', 'y', 2005, '$1', 3), rec(3, 'C', 'z', 2005, '$1', 2)]
+    )
     assert s.summarize(cars)['lines'][2] == 'The most popular year was 2007 with 5 sales.'
 
 
@@ -104,7 +138,11 @@ def test_table_rows():
 
 def test_sales_by_make_groups_small_makes():
     records = [rec(i, 'Big%d' % i, 'm', 2000, '$1', 100) for i in range(12)]
-    records += [rec(20, 'Tiny1', 'm', 2000, '$1', 1), rec(21, 'Tiny2', 'm', 2000, '$1', 2), rec(22, 'Zero', 'm', 2000, '$1', 0)]
+    records += [
+        rec(20, 'Tiny1', 'm', 2000, '$1', 1),
+        rec(21, 'Tiny2', 'm', 2000, '$1', 2),
+        rec(22, 'Zero', 'm', 2000, '$1', 0),
+    ]
     slices = s.sales_by_make(s.validate(records))
     assert len(slices) == 10
     assert slices[:9] == [('Big%d' % i, 100) for i in range(9)]
@@ -112,7 +150,9 @@ def test_sales_by_make_groups_small_makes():
 
 
 def test_sales_by_make_small_but_few():
-    cars = s.validate([rec(1, 'Ford', 'm', 2000, '$1', 10), rec(2, 'Kia', 'm', 2000, '$1', 10), rec(3, 'Ford', 'n', 2001, '$1', 5)])
+    cars = s.validate(
+        [rec(1, 'Ford', 'm', 2000, '$1', 10), rec(2, 'Kia', 'm', 2000, '$1', 10), rec(3, 'Ford', 'n', 2001, '$1', 5)]
+    )
     assert s.sales_by_make(cars) == [('Ford', 15), ('Kia', 10)]
     # a single small make is shown by name rather than as "Other"
     cars = s.validate([rec(1, 'Ford', 'm', 2000, '$1', 1000), rec(2, 'Kia', 'm', 2000, '$1', 1)])
@@ -126,6 +166,7 @@ def test_top_by_revenue():
 
 # --- bad input -----------------------------------------------------------------------------
 
+
 def test_missing_field_and_bad_price_name_index_and_id():
     records = json.loads(json.dumps(DATA))
     del records[2]['price']
@@ -135,25 +176,38 @@ def test_missing_field_and_bad_price_name_index_and_id():
         s.validate(records, 'cars.json')
     assert exc.value.errors == [
         {'file': 'cars.json', 'line': None, 'field': 'record 2 (id 3)', 'message': "missing field 'price'"},
-        {'file': 'cars.json', 'line': None, 'field': 'record 3 (id 4)',
-         'message': "price 'call us' is not a price like '$13724.05' or '$1,234.56'"},
+        {
+            'file': 'cars.json',
+            'line': None,
+            'field': 'record 3 (id 4)',
+            'message': "price 'call us' is not a price like '$13724.05' or '$1,234.56'",
+        },
         {'file': 'cars.json', 'line': None, 'field': 'record 4 (id 5)', 'message': "missing field 'car.car_model'"},
     ]
-    assert str(exc.value).startswith("3 of 5 car sales records are invalid, no report was written: cars.json (record 2 (id 3)): "
-                                     "missing field 'price'")
+    assert str(exc.value).startswith(
+        "3 of 5 car sales records are invalid, no report was written: cars.json (record 2 (id 3)): "
+        "missing field 'price'"
+    )
 
 
-@pytest.mark.parametrize('record, problem', [
-    ('x', 'record 0: expected an object with id, car, price and total_sales, got a string'),
-    ({'car': {}, 'price': '$1', 'total_sales': 1},
-     "record 0: missing fields 'id', 'car.car_make', 'car.car_model', 'car.car_year'"),
-    (dict(rec(7, 'A', 'B', 2000, '$1', 1), car='A B'),
-     "record 0 (id 7): field 'car' must be an object with car_make, car_model and car_year, got a string"),
-    (rec(7, 'A', 'B', 2000, '$1', -2), 'record 0 (id 7): total_sales -2 is negative'),
-    (rec(7, 'A', 'B', 2000, '$1', 'many'), "record 0 (id 7): total_sales 'many' is not a whole number"),
-    (rec(7, 'A', 'B', 'new', '$1', 1), "record 0 (id 7): car.car_year 'new' is not a whole number"),
-    (rec('x-7', '', 'B', 2000, '$1', 1), 'record 0 (id "x-7"): car.car_make is empty'),
-])
+@pytest.mark.parametrize(
+    'record, problem',
+    [
+        ('x', 'record 0: expected an object with id, car, price and total_sales, got a string'),
+        (
+            {'car': {}, 'price': '$1', 'total_sales': 1},
+            "record 0: missing fields 'id', 'car.car_make', 'car.car_model', 'car.car_year'",
+        ),
+        (
+            dict(rec(7, 'A', 'B', 2000, '$1', 1), car='A B'),
+            "record 0 (id 7): field 'car' must be an object with car_make, car_model and car_year, got a string",
+        ),
+        (rec(7, 'A', 'B', 2000, '$1', -2), 'record 0 (id 7): total_sales -2 is negative'),
+        (rec(7, 'A', 'B', 2000, '$1', 'many'), "record 0 (id 7): total_sales 'many' is not a whole number"),
+        (rec(7, 'A', 'B', 'new', '$1', 1), "record 0 (id 7): car.car_year 'new' is not a whole number"),
+        (rec('x-7', '', 'B', 2000, '$1', 1), 'record 0 (id "x-7"): car.car_make is empty'),
+    ],
+)
 def test_bad_records(record, problem):
     with pytest.raises(s.SalesDataError) as exc:
         s.validate([record])
@@ -178,13 +232,21 @@ def test_empty_list_and_not_a_list():
 def test_malformed_json_reports_line_and_column():
     with pytest.raises(s.SalesDataError) as exc:
         s.loads('[\n  {"id": 1,\n   "car" {}}\n]', 'cars.json')
-    assert exc.value.errors == [{'file': 'cars.json', 'line': 3, 'field': None,
-                                 'message': "is not valid JSON: Expecting ':' delimiter at line 3, column 10"}]
+    assert exc.value.errors == [
+        {
+            'file': 'cars.json',
+            'line': 3,
+            'field': None,
+            'message': "is not valid JSON: Expecting ':' delimiter at line 3, column 10",
+        }
+    ]
 
 
 def test_nan_is_not_json():
     with pytest.raises(s.SalesDataError, match='NaN is not allowed'):
-        s.loads('[{"id": 1, "car": {"car_make": "A", "car_model": "B", "car_year": 2000}, "price": NaN, "total_sales": 1}]')
+        s.loads(
+            '[{"id": 1, "car": {"car_make": "A", "car_model": "B", "car_year": 2000}, "price": NaN, "total_sales": 1}]'
+        )
 
 
 def test_load_file(tmp_path):

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The link signature, cross-checked with nginx's own recipe (its documentation's openssl
 pipeline and example) and with the real nginx in the reportsite Molecule scenario."""
+
 from __future__ import annotations
 
 import base64
@@ -24,8 +25,12 @@ def test_the_example_of_the_nginx_documentation():
 def test_same_as_the_openssl_pipeline(uri):
     text = '1796342400%s k3y_-s3cret' % uri
     pipeline = subprocess.run(
-        "openssl md5 -binary | openssl base64 | tr +/ -_ | tr -d =", shell=True, input=text.encode('utf-8'),
-        stdout=subprocess.PIPE, check=True)
+        "openssl md5 -binary | openssl base64 | tr +/ -_ | tr -d =",
+        shell=True,
+        input=text.encode('utf-8'),
+        stdout=subprocess.PIPE,
+        check=True,
+    )
     assert _signed_url.signature('k3y_-s3cret', uri, 1796342400) == pipeline.stdout.decode().strip()
 
 
@@ -39,9 +44,11 @@ def test_base64url_without_padding():
 
 def test_signed_url_encodes_the_path_and_signs_the_decoded_one():
     url = _signed_url.signed_url('https://web:8443/', 's', '/private/2026/dec/отчёт & x.pdf', 1796342400)
-    path, query = url[len('https://web:8443'):].split('?')
+    path, query = url[len('https://web:8443') :].split('?')
     assert path == '/private/2026/dec/%D0%BE%D1%82%D1%87%D1%91%D1%82%20%26%20x.pdf'
-    assert query == 'md5=%s&expires=1796342400' % _signed_url.signature('s', '/private/2026/dec/отчёт & x.pdf', 1796342400)
+    assert query == 'md5=%s&expires=1796342400' % _signed_url.signature(
+        's', '/private/2026/dec/отчёт & x.pdf', 1796342400
+    )
 
 
 def test_expiry_and_changed_inputs_change_the_signature():

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The module as Ansible runs it (arguments in, JSON out), against a real SMTP server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -49,9 +50,17 @@ def run_module(capsys, args):
 @pytest.fixture
 def args(tmp_path, server):
     (tmp_path / 'processed.pdf').write_bytes(PDF)
-    return dict(sender='automation@example.com', to=['student@example.com'], subject='Upload Completed - Online Fruit Store',
-                body='All fruits are uploaded.', attachments=[str(tmp_path / 'processed.pdf')], smtp_host='127.0.0.1',
-                smtp_port=server[1], timeout=5, state_dir=str(tmp_path / 'state'))
+    return dict(
+        sender='automation@example.com',
+        to=['student@example.com'],
+        subject='Upload Completed - Online Fruit Store',
+        body='All fruits are uploaded.',
+        attachments=[str(tmp_path / 'processed.pdf')],
+        smtp_host='127.0.0.1',
+        smtp_port=server[1],
+        timeout=5,
+        state_dir=str(tmp_path / 'state'),
+    )
 
 
 def test_check_run_check_idempotent(capsys, server, args):
@@ -73,8 +82,9 @@ def test_missing_attachment_fails(capsys, args, tmp_path):
     rc, result = run_module(capsys, dict(args, attachments=[str(tmp_path / 'nope.pdf')]))
     assert rc == 1 and result['failed']
     assert 'nope.pdf (attachments): no such file' in result['msg']
-    assert result['errors'] == [{'file': str(tmp_path / 'nope.pdf'), 'line': None, 'field': 'attachments',
-                                 'message': 'no such file'}]
+    assert result['errors'] == [
+        {'file': str(tmp_path / 'nope.pdf'), 'line': None, 'field': 'attachments', 'message': 'no such file'}
+    ]
 
 
 def test_password_is_not_logged(capsys, args):

@@ -6,11 +6,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
@@ -29,18 +27,34 @@ class Migration(migrations.Migration):
             name='Product',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(
-                    error_messages={'unique': 'A product with this name already exists.'}, max_length=200, unique=True,
-                )),
-                ('weight', models.PositiveIntegerField(
-                    help_text='Weight in lbs (an integer).',
-                    validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(2147483647)],
-                )),
+                (
+                    'name',
+                    models.CharField(
+                        error_messages={'unique': 'A product with this name already exists.'},
+                        max_length=200,
+                        unique=True,
+                    ),
+                ),
+                (
+                    'weight',
+                    models.PositiveIntegerField(
+                        help_text='Weight in lbs (an integer).',
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(2147483647),
+                        ],
+                    ),
+                ),
                 ('description', models.TextField(blank=True)),
-                ('image_name', models.CharField(
-                    blank=True, help_text='File name of the image under /media/images/ (upload it to /upload/).', max_length=255,
-                    validators=[catalog_site.shop.validators.validate_image_name],
-                )),
+                (
+                    'image_name',
+                    models.CharField(
+                        blank=True,
+                        help_text='File name of the image under /media/images/ (upload it to /upload/).',
+                        max_length=255,
+                        validators=[catalog_site.shop.validators.validate_image_name],
+                    ),
+                ),
             ],
             options={
                 'ordering': ['id'],
@@ -57,10 +71,13 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-date', '-id'],
-                'constraints': [models.UniqueConstraint(
-                    fields=('name', 'date', 'title'), name='shop_review_unique_name_date_title',
-                    violation_error_message='A review with this title, name and date already exists.',
-                )],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('name', 'date', 'title'),
+                        name='shop_review_unique_name_date_title',
+                        violation_error_message='A review with this title, name and date already exists.',
+                    )
+                ],
             },
         ),
     ]

@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('shop', '0002_catalog_state_row'),
     ]
@@ -15,9 +14,14 @@ class Migration(migrations.Migration):
             name='StoredImage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(
-                    max_length=255, unique=True, validators=[catalog_site.shop.validators.validate_image_name],
-                )),
+                (
+                    'name',
+                    models.CharField(
+                        max_length=255,
+                        unique=True,
+                        validators=[catalog_site.shop.validators.validate_image_name],
+                    ),
+                ),
                 ('size', models.BigIntegerField()),
                 ('sha256', models.CharField(max_length=64)),
                 ('updated', models.DateTimeField(auto_now=True)),
@@ -36,7 +40,9 @@ class Migration(migrations.Migration):
             model_name='product',
             name='name',
             field=models.CharField(
-                error_messages={'unique': 'A product with this name already exists.'}, max_length=200, unique=True,
+                error_messages={'unique': 'A product with this name already exists.'},
+                max_length=200,
+                unique=True,
                 validators=[catalog_site.shop.validators.validate_single_line],
             ),
         ),

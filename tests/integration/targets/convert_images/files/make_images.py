@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test images for the convert_images integration target.
 
-    python make_images.py DIR       writes DIR/{supplier,icons,bad,photos}
-    python make_images.py --inspect FILE...   prints JSON facts about images (for asserts)
+python make_images.py DIR       writes DIR/{supplier,icons,bad,photos}
+python make_images.py --inspect FILE...   prints JSON facts about images (for asserts)
 """
 
 from __future__ import annotations

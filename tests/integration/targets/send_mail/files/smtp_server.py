@@ -3,22 +3,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for the send_mail integration target.
 
-    smtp_server.py start --maildir DIR --pidfile FILE [--refuse-file FILE] [--tls CERT KEY] [--auth USER:PASSWORD]
-        Starts the server in the background on a free port, writes its PID to FILE, prints
-        {"pid": ..., "port": ...} once it accepts connections. Every accepted message is
-        stored, byte for byte as received, in the Maildir DIR, after two headers giving
-        its envelope (X-Envelope-From, X-Envelope-To). Addresses listed in the refuse file
-        (one a line, read at every RCPT TO) get "550 5.1.1 User unknown". With --tls the
-        server offers STARTTLS with that certificate; with --auth it requires AUTH (after
-        STARTTLS) with that user and password. The server exits by itself after --lifetime
-        seconds, in case nobody stops it.
-    smtp_server.py stop --pidfile FILE
-        Stops the server started with that PID file (and only that process).
-    smtp_server.py free-port
-        Prints a TCP port on 127.0.0.1 where nothing listens.
-    smtp_server.py inspect --maildir DIR
-        Prints the stored messages as JSON: envelope, headers, MIME structure, and each
-        attachment's name, type, size and SHA-256.
+smtp_server.py start --maildir DIR --pidfile FILE [--refuse-file FILE] [--tls CERT KEY] [--auth USER:PASSWORD]
+    Starts the server in the background on a free port, writes its PID to FILE, prints
+    {"pid": ..., "port": ...} once it accepts connections. Every accepted message is
+    stored, byte for byte as received, in the Maildir DIR, after two headers giving
+    its envelope (X-Envelope-From, X-Envelope-To). Addresses listed in the refuse file
+    (one a line, read at every RCPT TO) get "550 5.1.1 User unknown". With --tls the
+    server offers STARTTLS with that certificate; with --auth it requires AUTH (after
+    STARTTLS) with that user and password. The server exits by itself after --lifetime
+    seconds, in case nobody stops it.
+smtp_server.py stop --pidfile FILE
+    Stops the server started with that PID file (and only that process).
+smtp_server.py free-port
+    Prints a TCP port on 127.0.0.1 where nothing listens.
+smtp_server.py inspect --maildir DIR
+    Prints the stored messages as JSON: envelope, headers, MIME structure, and each
+    attachment's name, type, size and SHA-256.
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ class Handler(object):
 
     async def handle_DATA(self, server, session, envelope):
         head = 'X-Envelope-From: <%s>\r\nX-Envelope-To: %s\r\n' % (
-            envelope.mail_from, ', '.join('<%s>' % rcpt for rcpt in envelope.rcpt_tos))
+            envelope.mail_from,
+            ', '.join('<%s>' % rcpt for rcpt in envelope.rcpt_tos),
+        )
         with self.lock:
             key = self.maildir.add(head.encode('utf-8') + envelope.original_content)
         return '250 2.0.0 Ok: queued as %s' % key.split('.')[1]
@@ -114,7 +116,9 @@ def start(args):
                 return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
             kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(args.tls))
-        controller = Controller(Handler(args.maildir, args.refuse_file), hostname='127.0.0.1', port=free_port(), **kwargs)
+        controller = Controller(
+            Handler(args.maildir, args.refuse_file), hostname='127.0.0.1', port=free_port(), **kwargs
+        )
         controller.start()
         with open(args.pidfile, 'w') as handle:
             handle.write('%d\n' % os.getpid())
@@ -181,19 +185,27 @@ def inspect(args):
         attachments = []
         for part in msg.iter_attachments():
             data = part.get_payload(decode=True)
-            attachments.append(dict(filename=part.get_filename(), content_type=part.get_content_type(), size=len(data),
-                                    sha256=hashlib.sha256(data).hexdigest()))
+            attachments.append(
+                dict(
+                    filename=part.get_filename(),
+                    content_type=part.get_content_type(),
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                )
+            )
         body = msg.get_body(('plain',))
-        messages.append(dict(
-            envelope_from=str(msg['X-Envelope-From']),
-            envelope_to=str(msg['X-Envelope-To']),
-            headers=dict((key, str(value)) for key, value in msg.items() if not key.startswith('X-Envelope')),
-            content_type=msg.get_content_type(),
-            body=body.get_content().replace('\r\n', '\n') if body is not None else None,
-            has_html=msg.get_body(('html',)) is not None,
-            attachments=attachments,
-            seven_bit=max(raw) < 128 if raw else True,
-        ))
+        messages.append(
+            dict(
+                envelope_from=str(msg['X-Envelope-From']),
+                envelope_to=str(msg['X-Envelope-To']),
+                headers=dict((key, str(value)) for key, value in msg.items() if not key.startswith('X-Envelope')),
+                content_type=msg.get_content_type(),
+                body=body.get_content().replace('\r\n', '\n') if body is not None else None,
+                has_html=msg.get_body(('html',)) is not None,
+                attachments=attachments,
+                seven_bit=max(raw) < 128 if raw else True,
+            )
+        )
     print(json.dumps(dict(count=len(messages), messages=messages), indent=2, sort_keys=True))
     return 0
 

@@ -77,7 +77,9 @@ def test_a_4xx_is_not_retried_and_says_what_the_site_said(site, proxy):
         client.post_json('/fruits/', dict(WATERMELON, weight='500 lbs'))
     error = caught.value
     assert error.status == 400 and error.attempts == 1
-    assert str(error).startswith('POST %s/fruits/: HTTP 400 Bad Request: weight: A valid integer is required' % proxy.url)
+    assert str(error).startswith(
+        'POST %s/fruits/: HTTP 400 Bad Request: weight: A valid integer is required' % proxy.url
+    )
     assert len(proxy.requests_to('POST', '/fruits/')) == 1
     assert client.sleep == []
 
@@ -136,8 +138,9 @@ def test_gives_up_after_the_retries_with_the_status_and_the_sites_message(proxy)
     with pytest.raises(CatalogUnavailable) as caught:
         client.list_all('/fruits/')
     assert caught.value.attempts == 3 and caught.value.status == 504
-    assert str(caught.value) == ('GET %s/fruits/: HTTP 504 Gateway Timeout: scripted 504 from the test proxy '
-                                 'after 3 attempts' % proxy.url)
+    assert str(caught.value) == (
+        'GET %s/fruits/: HTTP 504 Gateway Timeout: scripted 504 from the test proxy after 3 attempts' % proxy.url
+    )
     assert len(proxy.log) == 3
 
 
@@ -184,16 +187,28 @@ def test_a_slow_site_reports_the_timeout(proxy):
         client.list_all('/fruits/')
 
 
-@pytest.mark.parametrize('status, payload, message, expected', [
-    (409, {'code': 'duplicate', 'name': ['A product with this name already exists.']}, '', True),
-    (409, {'detail': 'conflict'}, '', True),
-    (409, {'code': 'name_taken', 'detail': 'another picture'}, '', False),
-    (400, {'name': ['A product with this name already exists.']}, 'name: A product with this name already exists.', True),
-    (400, {'non_field_errors': ['The fields name, date, title must make a unique set.']},
-     'The fields name, date, title must make a unique set.', True),
-    (400, {'weight': ['A valid integer is required.']}, 'weight: A valid integer is required.', False),
-    (500, None, 'boom', False),
-])
+@pytest.mark.parametrize(
+    'status, payload, message, expected',
+    [
+        (409, {'code': 'duplicate', 'name': ['A product with this name already exists.']}, '', True),
+        (409, {'detail': 'conflict'}, '', True),
+        (409, {'code': 'name_taken', 'detail': 'another picture'}, '', False),
+        (
+            400,
+            {'name': ['A product with this name already exists.']},
+            'name: A product with this name already exists.',
+            True,
+        ),
+        (
+            400,
+            {'non_field_errors': ['The fields name, date, title must make a unique set.']},
+            'The fields name, date, title must make a unique set.',
+            True,
+        ),
+        (400, {'weight': ['A valid integer is required.']}, 'weight: A valid integer is required.', False),
+        (500, None, 'boom', False),
+    ],
+)
 def test_duplicates_by_status_and_code_and_by_the_old_sites_words(status, payload, message, expected):
     error = CatalogHTTPError('POST /fruits/: HTTP %d' % status, 'POST', '/fruits/', status, payload, message)
     assert is_duplicate(error) is expected
@@ -208,7 +223,7 @@ def test_upload_create_unchanged_replace_and_image_hash(site):
     assert client.image_sha256('010.jpeg') == hashlib.sha256(first).hexdigest() == answer['sha256']
     assert client.upload_image('010.jpeg', first)['result'] == 'unchanged'
     with pytest.raises(CatalogHTTPError) as caught:
-        client.upload_image('010.jpeg', second)            # replace=False: the site keeps the picture it has
+        client.upload_image('010.jpeg', second)  # replace=False: the site keeps the picture it has
     assert caught.value.status == 409 and error_code(caught.value) == 'name_taken'
     assert client.image_sha256('010.jpeg') == hashlib.sha256(first).hexdigest()
     assert client.image_index()['010.jpeg'] == {'sha256': hashlib.sha256(first).hexdigest(), 'size': len(first)}
@@ -218,15 +233,20 @@ def test_upload_create_unchanged_replace_and_image_hash(site):
 
 def test_upload_of_a_non_image_says_why(site):
     client = client_for(site.url, token=site.token)
-    with pytest.raises(CatalogHTTPError, match=r'HTTP 400 Bad Request: file: Not a valid image: the content is not an image'):
+    with pytest.raises(
+        CatalogHTTPError, match=r'HTTP 400 Bad Request: file: Not a valid image: the content is not an image'
+    ):
         client.upload_image('bad.jpeg', b'this is not a jpeg')
 
 
-@pytest.mark.parametrize('url, message', [
-    ('ftp://127.0.0.1/', 'is not an http:// or https:// URL'),
-    ('127.0.0.1:8000', 'is not an http:// or https:// URL'),
-    ('http://127.0.0.1/?x=1', 'must not have a query string'),
-])
+@pytest.mark.parametrize(
+    'url, message',
+    [
+        ('ftp://127.0.0.1/', 'is not an http:// or https:// URL'),
+        ('127.0.0.1:8000', 'is not an http:// or https:// URL'),
+        ('http://127.0.0.1/?x=1', 'must not have a query string'),
+    ],
+)
 def test_bad_urls(url, message):
     with pytest.raises(CatalogError, match=message):
         CatalogClient(url)
@@ -248,7 +268,8 @@ def test_site_message_flattens_drf_errors():
     assert site_message({'name': ['Too long.'], 'weight': ['Bad.', 'Worse.']}) == 'name: Too long.; weight: Bad. Worse.'
     assert site_message({'non_field_errors': ['Exists.']}) == 'Exists.'
     assert site_message(None, '<html><title>502 Bad Gateway</title><h1>502 Bad Gateway</h1></html>') == (
-        '502 Bad Gateway 502 Bad Gateway')
+        '502 Bad Gateway 502 Bad Gateway'
+    )
 
 
 # --- TLS ---------------------------------------------------------------------------------------
@@ -262,16 +283,50 @@ def tls_files(tmp_path_factory):
     def openssl(*args):
         subprocess.run(('openssl',) + args, cwd=folder, check=True, capture_output=True, timeout=60)
 
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-            '-subj', '/CN=storeops test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-            '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
-            '-subj', '/CN=127.0.0.1')
+    openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=storeops test CA',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+    )
+    openssl(
+        'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'
+    )
     with open(os.path.join(folder, 'ext.cnf'), 'w') as handle:
-        handle.write('subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n'
-                     'keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n')
-    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-            '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf')
+        handle.write(
+            'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n'
+            'keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'
+        )
+    openssl(
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.pem',
+        '-days',
+        '2',
+        '-extfile',
+        'ext.cnf',
+    )
     return folder
 
 

@@ -95,15 +95,40 @@ def test_playbook_check_run_check_run(site, supplier, tmp_path):
     playbook = tmp_path / 'play.yml'
     playbook.write_text(PLAYBOOK)
     out = tmp_path / 'out.json'
-    extra = {'url': site.url, 'token': site.token, 'supplier': supplier.root, 'feedback': str(feedback), 'out': str(out),
-             'ansible_python_interpreter': sys.executable}
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.ansible', 'collections'))
+    extra = {
+        'url': site.url,
+        'token': site.token,
+        'supplier': supplier.root,
+        'feedback': str(feedback),
+        'out': str(out),
+        'ansible_python_interpreter': sys.executable,
+    }
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+        ANSIBLE_NOCOLOR='1',
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.ansible', 'collections'),
+    )
     env.pop('STOREOPS_CATALOG_TOKEN', None)
     process = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-v',
-         '-e', json.dumps(extra), str(playbook)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i',
+            'localhost,',
+            '-c',
+            'local',
+            '-v',
+            '-e',
+            json.dumps(extra),
+            str(playbook),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert process.returncode == 0, process.stdout + process.stderr
     assert site.token not in process.stdout + process.stderr  # no_log
     results = json.loads(out.read_text())
@@ -125,7 +150,8 @@ def test_playbook_check_run_check_run(site, supplier, tmp_path):
     assert [record['name'] for record in bad['created']] == ['Kiwi']
     # the collection's one failure shape
     assert [(error['line'], error['field'], os.path.basename(error['file'])) for error in bad['errors']] == [
-        (2, 'weight', '005.txt')]
+        (2, 'weight', '005.txt')
+    ]
     assert sorted(bad['errors'][0]) == ['field', 'file', 'line', 'message']
     assert [(product['name'], product['status']) for product in bad['products']] == [('Kiwi', 'created')]
     assert "005.txt line 2 (weight): weight 'five hundred lbs' is not a number of pounds" in bad['msg']

@@ -73,17 +73,36 @@ def test_first_run_creates_everything_in_order_and_a_rerun_nothing(site, supplie
     result = run(proxy.url, supplier, site.token)
     assert result['changed'] is True
     assert result['errors'] == [] and result['pending'] == []
-    assert result['counts'] == {'created': 5, 'unchanged': 0, 'failed': 0, 'pending': 0,
-                                'images_created': 5, 'images_unchanged': 0}
+    assert result['counts'] == {
+        'created': 5,
+        'unchanged': 0,
+        'failed': 0,
+        'pending': 0,
+        'images_created': 5,
+        'images_unchanged': 0,
+    }
     on_site = site.products()
-    assert result['created'] == on_site                      # the records as the site returned them, ids included
-    assert [p['name'] for p in on_site] == ['Fruit %d' % n for n in range(1, 6)]   # the delivery's order
-    assert on_site[0] == {'id': on_site[0]['id'], 'name': 'Fruit 1', 'weight': 500,
-                          'description': 'Description of Fruit 1.\nSecond line.', 'image_name': image_name(1)}
+    assert result['created'] == on_site  # the records as the site returned them, ids included
+    assert [p['name'] for p in on_site] == ['Fruit %d' % n for n in range(1, 6)]  # the delivery's order
+    assert on_site[0] == {
+        'id': on_site[0]['id'],
+        'name': 'Fruit 1',
+        'weight': 500,
+        'description': 'Description of Fruit 1.\nSecond line.',
+        'image_name': image_name(1),
+    }
     assert media(site) == sorted(image_name(n) for n in range(1, 6))
     assert result['msg'] == '5 products: 5 created, 0 unchanged; images: 5 uploaded, 0 unchanged'
-    assert result['products'] == [{'name': 'Fruit %d' % n, 'weight': 500, 'status': 'created', 'image_name': image_name(n),
-                                   'file': os.path.join(supplier.descriptions, '%03d.txt' % n)} for n in range(1, 6)]
+    assert result['products'] == [
+        {
+            'name': 'Fruit %d' % n,
+            'weight': 500,
+            'status': 'created',
+            'image_name': image_name(n),
+            'file': os.path.join(supplier.descriptions, '%03d.txt' % n),
+        }
+        for n in range(1, 6)
+    ]
     # the token check (a POST that cannot write), the images, the products as lists (our site)
     posts = [entry['path'] for entry in writes(proxy)]
     assert posts[0] == '/fruits/' and posts[1] == '/upload/'
@@ -95,9 +114,10 @@ def test_first_run_creates_everything_in_order_and_a_rerun_nothing(site, supplie
     again = run(proxy.url, supplier, site.token)
     assert again['changed'] is False
     assert again['created'] == [] and again['errors'] == []
-    assert again['unchanged'] == [{'name': 'Fruit %d' % number,
-                                   'file': os.path.join(supplier.descriptions, '%03d.txt' % number)}
-                                  for number in range(1, 6)]
+    assert again['unchanged'] == [
+        {'name': 'Fruit %d' % number, 'file': os.path.join(supplier.descriptions, '%03d.txt' % number)}
+        for number in range(1, 6)
+    ]
     assert [p['status'] for p in again['products']] == ['unchanged'] * 5
     assert writes(proxy) == []  # nothing new: reads only
     assert names(site.products()) == ['Fruit 1', 'Fruit 2', 'Fruit 3', 'Fruit 4', 'Fruit 5']
@@ -108,8 +128,14 @@ def test_check_mode_writes_nothing_and_predicts_the_real_run(site, supplier, pro
     predicted = run(proxy.url, supplier, check_mode=True, diff=True)  # no token needed
     assert predicted['changed'] is True
     assert predicted['created'] == [
-        {'name': 'Fruit %d' % n, 'weight': 500, 'description': 'Description of Fruit %d.\nSecond line.' % n,
-         'image_name': image_name(n)} for n in (1, 2, 3)]
+        {
+            'name': 'Fruit %d' % n,
+            'weight': 500,
+            'description': 'Description of Fruit %d.\nSecond line.' % n,
+            'image_name': image_name(n),
+        }
+        for n in (1, 2, 3)
+    ]
     assert predicted['images']['created'] == [image_name(n) for n in (1, 2, 3)]
     assert predicted['msg'].startswith('check mode (nothing written): 3 products: 3 to create, 0 unchanged')
     assert writes(proxy) == []
@@ -138,11 +164,11 @@ def test_a_second_delivery_reusing_file_names_never_touches_the_first_ones_pictu
 
     delivery_b = make_supplier('delivery-b')
     delivery_b.product(1, name='Banana')
-    delivery_b.image(1, seed=77)                       # same file name, another picture
+    delivery_b.image(1, seed=77)  # same file name, another picture
     second = run(site, delivery_b, site.token)
     assert second['errors'] == [] and names(second['created']) == ['Banana']
     products = dict((p['name'], p) for p in site.products())
-    assert stored_bytes(site, products['Apple']['image_name']) == apple_bytes      # Apple's picture is still Apple's
+    assert stored_bytes(site, products['Apple']['image_name']) == apple_bytes  # Apple's picture is still Apple's
     assert stored_bytes(site, products['Banana']['image_name']) == jpeg_bytes(77)
     assert products['Apple']['image_name'] != products['Banana']['image_name']
     assert first['changed'] and second['changed'] and second['warnings'] == []
@@ -157,10 +183,15 @@ def test_plain_file_names_refuse_an_item_whose_name_holds_another_products_pictu
     delivery_b.image(1, seed=77)
     result = run(site, delivery_b, site.token, image_names='file')
     assert result['created'] == [] and result['changed'] is False
-    assert result['errors'] == [{
-        'file': os.path.join(delivery_b.images, '001.jpeg'), 'line': None, 'field': 'image_name',
-        'message': "the site holds another picture under 001.jpeg, the picture of product 'Apple'; it is not replaced, "
-                   "and product 'Banana' was not created (image_names=content gives every picture a name of its own)"}]
+    assert result['errors'] == [
+        {
+            'file': os.path.join(delivery_b.images, '001.jpeg'),
+            'line': None,
+            'field': 'image_name',
+            'message': "the site holds another picture under 001.jpeg, the picture of product 'Apple'; it is not replaced, "
+            "and product 'Banana' was not created (image_names=content gives every picture a name of its own)",
+        }
+    ]
     assert stored_bytes(site, '001.jpeg') == jpeg_bytes(1)
     assert names(site.products()) == ['Apple']
 
@@ -170,7 +201,7 @@ def test_a_site_that_already_holds_plain_names_keeps_working(site, supplier, pro
     supplier.products(2)
     run(site, supplier, site.token, image_names='file')
     proxy.log[:] = []
-    result = run(proxy.url, supplier, site.token)           # the default, content names
+    result = run(proxy.url, supplier, site.token)  # the default, content names
     assert result['changed'] is False and result['errors'] == [] and result['different'] == []
     assert [p['image_name'] for p in result['products']] == ['001.jpeg', '002.jpeg']
     assert writes(proxy) == []
@@ -183,9 +214,13 @@ def test_a_changed_picture_of_a_product_on_the_site_is_reported_not_uploaded(sit
     proxy.log[:] = []
     result = run(proxy.url, supplier, site.token)
     assert result['changed'] is False and writes(proxy) == []
-    assert result['different'] == [{'name': 'Fruit 2', 'file': os.path.join(supplier.descriptions, '002.txt'),
-                                    'fields': {'image': {'site': image_name(2),
-                                                         'file': os.path.join(supplier.images, '002.jpeg')}}}]
+    assert result['different'] == [
+        {
+            'name': 'Fruit 2',
+            'file': os.path.join(supplier.descriptions, '002.txt'),
+            'fields': {'image': {'site': image_name(2), 'file': os.path.join(supplier.images, '002.jpeg')}},
+        }
+    ]
     assert stored_bytes(site, image_name(2)) == jpeg_bytes(2)
     assert 'with a different image' in result['warnings'][0]
 
@@ -198,13 +233,24 @@ def test_bad_description_and_missing_image_do_not_stop_the_good_ones(site, suppl
     result = run(site, supplier, site.token)
     assert names(result['created']) == ['Fruit 1', 'Fruit 4']
     assert result['errors'] == [
-        {'file': bad_weight, 'line': 2, 'field': 'weight',
-         'message': "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')"},
-        {'file': no_image, 'line': None, 'field': None,
-         'message': 'no image for this description: %s does not exist' % os.path.join(supplier.images, '003.jpeg')},
+        {
+            'file': bad_weight,
+            'line': 2,
+            'field': 'weight',
+            'message': "weight 'five hundred lbs' is not a number of pounds (write it like '500 lbs')",
+        },
+        {
+            'file': no_image,
+            'line': None,
+            'field': None,
+            'message': 'no image for this description: %s does not exist' % os.path.join(supplier.images, '003.jpeg'),
+        },
     ]
     assert result['changed'] is True and result['failed'] is True
-    assert result['msg'] == '(4 products: 2 created, 0 unchanged, 2 failed; images: 2 uploaded, 0 unchanged) 2 files failed'
+    assert (
+        result['msg']
+        == '(4 products: 2 created, 0 unchanged, 2 failed; images: 2 uploaded, 0 unchanged) 2 files failed'
+    )
     assert names(site.products()) == ['Fruit 1', 'Fruit 4']
     assert media(site) == sorted([image_name(1), image_name(4)])  # 002.jpeg exists but its description is bad
 
@@ -216,9 +262,12 @@ def test_what_the_site_would_refuse_is_refused_before_any_upload(site, supplier,
     long_text = supplier.product(4, description='x' * 20001)
     result = run(proxy.url, supplier, site.token)
     assert [(e['file'], e['line'], e['field']) for e in result['errors']] == [
-        (long_name, 1, 'name'), (heavy, 2, 'weight'), (long_text, 3, 'description')]
+        (long_name, 1, 'name'),
+        (heavy, 2, 'weight'),
+        (long_text, 3, 'description'),
+    ]
     assert result['errors'][0]['message'] == 'the name is 201 characters long; the site takes at most 200'
-    assert len(proxy.requests_to('POST', '/upload/')) == 1     # only Fruit 1's image went up
+    assert len(proxy.requests_to('POST', '/upload/')) == 1  # only Fruit 1's image went up
     assert names(site.products()) == ['Fruit 1'] and media(site) == [image_name(1)]
 
 
@@ -230,8 +279,10 @@ def test_an_image_the_site_refuses_keeps_its_product_off_the_site(site, supplier
     assert len(result['errors']) == 1
     failure = result['errors'][0]
     assert failure['file'] == broken
-    assert failure['message'].startswith("image upload refused, product 'Fruit 2' not created: POST %s/upload/: "
-                                         "HTTP 400 Bad Request: file: Not a valid image" % site.url)
+    assert failure['message'].startswith(
+        "image upload refused, product 'Fruit 2' not created: POST %s/upload/: "
+        "HTTP 400 Bad Request: file: Not a valid image" % site.url
+    )
     assert names(site.products()) == ['Fruit 1', 'Fruit 3']
 
 
@@ -249,7 +300,7 @@ def test_a_product_the_site_refuses_takes_its_new_image_with_it(site, supplier, 
     assert names(result['created']) == ['Fruit 1']
     assert result['errors'][0]['file'] == os.path.join(supplier.descriptions, '002.txt')
     assert result['errors'][0]['message'].startswith('refused by the site: POST %s/fruits/: HTTP 400' % proxy.url)
-    assert media(site) == [image_name(1)]          # Fruit 2's picture was taken back
+    assert media(site) == [image_name(1)]  # Fruit 2's picture was taken back
     assert [e['path'] for e in proxy.requests_to('DELETE', '/images/')] == ['/images/' + image_name(2)]
     assert result['warnings'] == []
 
@@ -267,9 +318,10 @@ def test_on_a_site_that_cannot_delete_a_refused_products_image_is_reported(site,
     proxy.body_hook = refuse_fruit_2_and_deletes
     result = run(proxy.url, supplier, site.token)
     assert names(result['created']) == ['Fruit 1']
-    assert result['warnings'] == ['%s: the image %s uploaded for the refused product %r is still on the site (the site '
-                                  'cannot delete images)' % (os.path.join(supplier.descriptions, '002.txt'),
-                                                             image_name(2), 'Fruit 2')]
+    assert result['warnings'] == [
+        '%s: the image %s uploaded for the refused product %r is still on the site (the site '
+        'cannot delete images)' % (os.path.join(supplier.descriptions, '002.txt'), image_name(2), 'Fruit 2')
+    ]
 
 
 def test_a_no_op_rerun_asks_the_site_two_questions(site, supplier, proxy):
@@ -297,7 +349,8 @@ def test_a_site_with_only_the_original_api_is_asked_image_by_image(site, supplie
     again = run(proxy.url, supplier, site.token)
     assert again['changed'] is False and writes(proxy) == []
     assert sorted(e['path'] for e in proxy.requests_to('GET', '/media/images/')) == sorted(
-        '/media/images/' + image_name(n) for n in (1, 2, 3))
+        '/media/images/' + image_name(n) for n in (1, 2, 3)
+    )
 
 
 def test_wrong_token_fails_with_nothing_written(site, supplier, proxy):
@@ -325,7 +378,8 @@ def test_two_files_with_the_same_name(site, supplier):
     assert names(result['created']) == ['Apple']
     assert result['errors'][0]['file'] == second and result['errors'][0]['field'] == 'name'
     assert result['errors'][0]['message'] == "product name 'Apple' is already used by %s; names must be unique" % (
-        os.path.join(supplier.descriptions, '001.txt'))
+        os.path.join(supplier.descriptions, '001.txt')
+    )
 
 
 def test_non_latin_names_round_trip(site, supplier):
@@ -342,12 +396,19 @@ def test_a_product_that_differs_on_the_site_is_left_alone_and_reported(site, sup
     supplier.product(1, name='Apple', weight='500 lbs')
     result = run(site, supplier, site.token)
     assert result['changed'] is False
-    assert result['different'] == [{'name': 'Apple', 'file': os.path.join(supplier.descriptions, '001.txt'),
-                                    'fields': {'weight': {'site': 400, 'file': 500}}}]
-    assert result['warnings'] == ["%s: product 'Apple' is on the site with a different weight (left as it is: the "
-                                  "module only creates missing products)" % os.path.join(supplier.descriptions, '001.txt')]
+    assert result['different'] == [
+        {
+            'name': 'Apple',
+            'file': os.path.join(supplier.descriptions, '001.txt'),
+            'fields': {'weight': {'site': 400, 'file': 500}},
+        }
+    ]
+    assert result['warnings'] == [
+        "%s: product 'Apple' is on the site with a different weight (left as it is: the "
+        "module only creates missing products)" % os.path.join(supplier.descriptions, '001.txt')
+    ]
     assert site.products()[0]['weight'] == 400
-    assert result['products'][0]['weight'] == 400    # what is on the site
+    assert result['products'][0]['weight'] == 400  # what is on the site
 
 
 def test_missing_folders_fail_before_any_request(tmp_path, supplier):
@@ -393,11 +454,11 @@ def test_gunicorn_stopped_mid_run_then_rerun_gives_each_product_exactly_once(sit
 
     def stop_gunicorn(method, path, body):
         if method == 'POST' and path == '/upload/':
-            return ('delay', 0.03)      # slow uploads: products go up in several lists meanwhile
+            return ('delay', 0.03)  # slow uploads: products go up in several lists meanwhile
         if method == 'POST' and path == '/fruits/' and body.startswith(b'['):
             lists.append(body)
             if len(lists) == 2:
-                site.stop()             # well into the writes: one list is on the site
+                site.stop()  # well into the writes: one list is on the site
         return None
 
     proxy.body_hook = stop_gunicorn
@@ -433,7 +494,7 @@ def test_a_lost_answer_to_a_post_is_not_mistaken_for_a_duplicate(site, supplier,
     def lose_the_products_answer(number, method, path):
         if method == 'POST' and path == '/fruits/' and proxy.requests_to('POST', '/upload/') and not lost:
             lost.append(number)
-            return 'drop-after'   # the product POST reaches the site, its answer is lost
+            return 'drop-after'  # the product POST reaches the site, its answer is lost
         return None
 
     proxy.hook = lose_the_products_answer
@@ -450,8 +511,13 @@ def test_a_product_created_by_someone_else_meanwhile_is_unchanged(site, supplier
     def create_behind_our_back(number, method, path):
         if number == 1:  # our GET /fruits/ has not been answered yet
             import requests
-            requests.post(site.url + '/fruits/', json={'name': 'Fruit 2', 'weight': 500, 'description': 'x',
-                                                       'image_name': '002.jpeg'}, headers=site.auth(), timeout=10)
+
+            requests.post(
+                site.url + '/fruits/',
+                json={'name': 'Fruit 2', 'weight': 500, 'description': 'x', 'image_name': '002.jpeg'},
+                headers=site.auth(),
+                timeout=10,
+            )
         return None
 
     proxy.hook = create_behind_our_back
@@ -484,8 +550,13 @@ def test_reviews_are_created_once(site, reviews_dir, proxy):
     result = reviews(proxy.url, reviews_dir, site.token)
     assert result['changed'] is True
     assert result['created'] == sorted(site.reviews(), key=lambda review: review['id'])
-    assert result['created'][1] == {'id': result['created'][1]['id'], 'title': 'Great car', 'name': 'Sam',
-                                    'date': '2021-12-31', 'feedback': 'First.\nSecond.'}
+    assert result['created'][1] == {
+        'id': result['created'][1]['id'],
+        'title': 'Great car',
+        'name': 'Sam',
+        'date': '2021-12-31',
+        'feedback': 'First.\nSecond.',
+    }
     assert result['msg'] == '2 reviews: 2 created, 0 unchanged'
 
     proxy.log[:] = []
@@ -510,9 +581,12 @@ def test_bad_reviews_do_not_stop_good_ones(site, reviews_dir):
     assert result['counts'] == {'created': 1, 'unchanged': 0, 'failed': 2, 'pending': 0}
     assert result['errors'][0]['file'] == bad_date and result['errors'][0]['line'] == 3
     assert result['errors'][1] == {
-        'file': duplicate, 'line': None, 'field': None,
+        'file': duplicate,
+        'line': None,
+        'field': None,
         'message': "the same review (title 'Great', name 'Alex H.', date 2020-02-02) is already in %s"
-                   % os.path.join(str(reviews_dir), '001.txt')}
+        % os.path.join(str(reviews_dir), '001.txt'),
+    }
     assert len(site.reviews()) == 1
 
 
@@ -520,8 +594,9 @@ def test_reviews_check_mode_and_diff(site, reviews_dir, proxy):
     write_review(reviews_dir, 1)
     result = reviews(proxy.url, reviews_dir, check_mode=True, diff=True)
     assert result['changed'] is True
-    assert result['diff']['after'] == {'reviews': [{'title': 'Great', 'name': 'Alex H.', 'date': '2020-02-02',
-                                                    'feedback': 'It was great.'}]}
+    assert result['diff']['after'] == {
+        'reviews': [{'title': 'Great', 'name': 'Alex H.', 'date': '2020-02-02', 'feedback': 'It was great.'}]
+    }
     assert writes(proxy) == [] and site.reviews() == []
 
 
