@@ -116,9 +116,11 @@ def save_state(state):
 
 
 @contextlib.contextmanager
-def locked(name):
-    os.makedirs(STATE_DIR, exist_ok=True)
-    with open(os.path.join(STATE_DIR, name + '.lock'), 'w') as handle:
+def locked(name, directory=None):
+    """An exclusive lock; the image's lives in the cache, shared by every lab (LAB_PREFIX)."""
+    directory = directory or STATE_DIR
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name + '.lock'), 'w') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -152,7 +154,7 @@ def build_image():
     path = image_path()
     if os.path.isfile(os.path.join(path, '.storeops-lab-image')):
         return path
-    with locked('image'):
+    with locked('image', CACHE_DIR):
         if os.path.isfile(os.path.join(path, '.storeops-lab-image')):
             return path
         mirror, security = apt_mirrors()
