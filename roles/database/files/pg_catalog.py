@@ -1,10 +1,9 @@
-#!/usr/bin/python3
 # Copyright (c) storeops.shop contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Make the catalog's PostgreSQL role and database what the role says (installed by storeops.shop.database).
 
-    storeops-pg-catalog --user NAME --database NAME [--port 5432] < password
+    python3 /usr/local/lib/storeops/pg_catalog.py --user NAME --database NAME [--port 5432] < password
 
 Run as the ``postgres`` user (psql over the local socket, peer authentication). The password
 comes on standard input and never goes on a command line or into a server log: the stored
@@ -22,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 
 NAME = re.compile(r'^[a-z_][a-z0-9_]{0,62}$')
 ITERATIONS = 4096  # PostgreSQL's scram_iterations default
@@ -39,18 +39,39 @@ def literal(text):
     return "'" + text.replace("'", "''") + "'"
 
 
+# SASLprep (RFC 4013) as PostgreSQL and libpq apply it to a password before hashing: ASCII is
+# kept as it is; otherwise non-ASCII spaces become spaces, the characters "commonly mapped to
+# nothing" go, and the result is NFKC-normalised. (When the result holds characters SASLprep
+# prohibits, both use the password's raw bytes instead; so does this for control characters.)
+_NOTHING = frozenset('\u00ad\u034f\u1806\u180b\u180c\u180d\u200b\u200c\u200d\u2060'
+                     '\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f\ufeff')
+
+
+def saslprep(password):
+    if password.isascii():
+        return password
+    mapped = ''.join(' ' if unicodedata.category(char) == 'Zs' else char for char in password if char not in _NOTHING)
+    prepared = unicodedata.normalize('NFKC', mapped)
+    if any(unicodedata.category(char) in ('Cc', 'Cs', 'Co', 'Cn') for char in prepared):
+        return password
+    return prepared
+
+
 def keys(password, salt, iterations):
-    salted = hashlib.pbkdf2_hmac('sha256', password.encode('utf-8'), salt, iterations)
+    salted = hashlib.pbkdf2_hmac('sha256', saslprep(password).encode('utf-8'), salt, iterations)
     client_key = hmac.new(salted, b'Client Key', hashlib.sha256).digest()
     stored_key = hashlib.sha256(client_key).digest()
     server_key = hmac.new(salted, b'Server Key', hashlib.sha256).digest()
     return stored_key, server_key
 
 
+def b64(data):
+    return base64.b64encode(data).decode('ascii')
+
+
 def verifier(password):
     salt = os.urandom(16)
     stored_key, server_key = keys(password, salt, ITERATIONS)
-    b64 = lambda data: base64.b64encode(data).decode('ascii')  # noqa: E731
     return 'SCRAM-SHA-256$%d:%s$%s:%s' % (ITERATIONS, b64(salt), b64(stored_key), b64(server_key))
 
 
