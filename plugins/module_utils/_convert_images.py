@@ -70,7 +70,22 @@ _FLUSH_SECONDS = 2.0
 DEFAULT_MAX_PIXELS = 40000000
 
 __all__ = ('HAS_PIL', 'PIL_IMPORT_ERROR', 'DEFAULT_MAX_PIXELS', 'DEFAULT_PATTERNS', 'MANIFEST', 'Spec',
-           'convert_folder', 'convert_images', 'default_workers')
+           'convert_folder', 'convert_images', 'default_workers', 'in_shard')
+
+
+def shard_of(name, count):
+    """The shard (0..count-1) of a source file ``name`` (relative to ``src``).
+
+    The SHA-256 of the name's bytes (UTF-8; a name that is not valid UTF-8 keeps its raw
+    bytes) read as a big-endian number, modulo ``count``: the same on every host, Python
+    version and run, whatever else is in the folder, and spread evenly.
+    """
+    return int.from_bytes(hashlib.sha256(os.fsencode(name)).digest(), 'big') % count
+
+
+def in_shard(name, shard):
+    """True when ``name`` belongs to ``shard`` (a dict with ``index`` and ``count``, or None for all)."""
+    return shard is None or shard_of(name, shard['count']) == shard['index']
 
 
 def default_workers():
@@ -664,10 +679,13 @@ def _diff(dest, results):
 
 
 def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=None, max_pixels=DEFAULT_MAX_PIXELS,
-                   check_mode=False, diff=False):
+                   check_mode=False, diff=False, shard=None):
     """Convert the folder. Returns ``(result, warnings)``; raises JobError for task-level problems.
 
     A non-empty ``result['errors']`` means some files could not be converted (the others are done).
+    With ``shard`` (``{'index': i, 'count': n}``) only the sources of that shard are considered
+    (see :func:`shard_of`); the plan (output names, collisions) is made over the whole folder
+    first, so the shards of one folder together do exactly what one unsharded run does.
     """
     src = os.path.abspath(src)
     dest = os.path.abspath(dest)
@@ -686,6 +704,17 @@ def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, work
         warnings.append(manifest.warning)
     pairs, plan_errors = plan(src, dest, names, suffix, own_outputs=frozenset(manifest.entries))
     plan_errors.update(list_problems)
+    others = 0
+    if shard is not None:
+        # Files of other shards are left alone: not converted, not reported, their outputs and
+        # manifest entries untouched (a manifest entry is only ever set for a converted file).
+        mine = [(name, out) for name, out in pairs if in_shard(name, shard)]
+        mine_errors = {name: why for name, why in plan_errors.items() if in_shard(name, shard)}
+        others = len(pairs) + len(plan_errors) - len(mine) - len(mine_errors)
+        pairs, plan_errors = mine, mine_errors
+        if not pairs and not plan_errors and names:
+            warnings.append('no file of %s is in shard %d of %d (%d in the other shards)'
+                            % (src, shard['index'], shard['count'], others))
 
     spec_json = json.dumps(spec.as_dict(), sort_keys=True)
     results = [{'src': os.path.join(src, name), 'dest': os.path.join(dest, os.path.splitext(name)[0] + suffix),
@@ -730,6 +759,8 @@ def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, work
                     for item in results],
         'errors': errors,
     }
+    if shard is not None:
+        result['shard'] = {'index': shard['index'], 'count': shard['count'], 'other_shards': others}
     if diff:
         result['diff'] = _diff(dest, results)
     result['msg'] = _summary(counts, errors, dest, check_mode)
@@ -756,6 +787,14 @@ def convert_images(options, check_mode=False, diff=False):
     max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     if max_pixels < 1:
         problems.append(error_entry('must be at least 1, got %d' % max_pixels, field='max_pixels'))
+    shard = options.get('shard')
+    if shard is not None:
+        index, count = shard.get('index'), shard.get('count')
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            problems.append(error_entry('count must be an integer of at least 1, got %r' % (count,), field='shard.count'))
+        elif not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+            problems.append(error_entry('index must be an integer from 0 to count - 1 (%d), got %r' % (count - 1, index),
+                                        field='shard.index'))
     try:
         spec = Spec(size=options.get('size'), fit=options.get('fit', 'contain'), rotate=options.get('rotate', 0),
                     auto_orient=options.get('auto_orient', True), background=options.get('background', 'white'),
@@ -767,4 +806,4 @@ def convert_images(options, check_mode=False, diff=False):
         raise JobError('the options are not usable, nothing was converted', problems)
     return convert_folder(options['src'], options['dest'], spec, patterns=options.get('pattern') or DEFAULT_PATTERNS,
                           suffix=options.get('suffix'), workers=options.get('workers'), max_pixels=max_pixels,
-                          check_mode=check_mode, diff=diff)
+                          check_mode=check_mode, diff=diff, shard=shard)

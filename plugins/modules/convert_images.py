@@ -140,6 +140,31 @@ options:
         converted that the site would refuse.
     type: int
     default: 40000000
+  shard:
+    description:
+      - Convert only one shard of O(src), so that several hosts (or several tasks) share one delivery, each with its own
+        O(shard.index) and the same O(shard.count).
+      - A source file belongs to shard C(int(sha256(name), 16) % count), the SHA-256 of its file name relative to O(src)
+        in UTF-8 (a name that is not valid UTF-8 is hashed as its raw bytes), read as one big-endian number. It depends
+        on the name alone, not on the host, the run, the other files or the Python version, so every file is in exactly
+        one shard, and the shards 0 to O(shard.count) - 1 together convert exactly what one run without O(shard) converts,
+        byte for byte.
+      - Output names and name collisions are decided over the whole folder first, then the files of other shards are left
+        alone. They are not converted, not reported in RV(results) or RV(errors), and their outputs and manifest entries
+        are never touched or deleted; RV(shard.other_shards) counts them.
+      - Omit to convert the whole folder.
+    type: dict
+    suboptions:
+      index:
+        description:
+          - This run's shard, from V(0) to O(shard.count) - 1.
+        type: int
+        required: true
+      count:
+        description:
+          - Number of shards, at least V(1).
+        type: int
+        required: true
 notes:
   - Downscaling first shrinks by the integer part of the ratio with a box filter (exact area averaging, weighted by alpha
     for images with transparency), then does one BICUBIC step for the remaining ratio, which is below 2:1. With 5:1 supplier
@@ -189,6 +214,15 @@ EXAMPLES = r"""
     progressive: true
     workers: 2
   register: thumbs
+
+- name: One delivery converted by every host of the group converters, each host its own half
+  storeops.shop.convert_images:
+    src: /srv/supplier-data/images
+    dest: /srv/supplier-data/converted
+    size: [600, 400]
+    shard:
+      index: "{{ groups['converters'].index(inventory_hostname) }}"
+      count: "{{ groups['converters'] | length }}"
 
 - name: Show what was converted
   ansible.builtin.debug:
@@ -262,6 +296,23 @@ results:
       type: str
       returned: when RV(results[].action=failed)
       sample: 'empty file (0 bytes)'
+shard:
+  description: The shard converted, with the number of matching files left to the other shards.
+  returned: when O(shard) is set
+  type: dict
+  contains:
+    index:
+      description: O(shard.index).
+      type: int
+      sample: 0
+    count:
+      description: O(shard.count).
+      type: int
+      sample: 2
+    other_shards:
+      description: Matching source files that belong to other shards (not converted, not reported here).
+      type: int
+      sample: 5
 errors:
   description:
     - The files that could not be converted and why, in the collection's failure shape (see the notes), C(file) being
@@ -302,6 +353,10 @@ def main():
             suffix=dict(type='str'),
             workers=dict(type='int'),
             max_pixels=dict(type='int', default=DEFAULT_MAX_PIXELS),
+            shard=dict(type='dict', options=dict(
+                index=dict(type='int', required=True),
+                count=dict(type='int', required=True),
+            )),
         ),
         supports_check_mode=True,
     )

@@ -448,6 +448,7 @@ mailstack_users:
     password: "{{{{ vault_mail_user_password }}}}"
 webserver_api_token: "{{{{ vault_catalog_api_token }}}}"
 storeops_catalog_token: "{{{{ vault_catalog_api_token }}}}"
+database_catalog_password: "{{{{ vault_database_catalog_password }}}}"
 # The health check mails the lab's mail host (a trusted network there: no login, no TLS).
 healthcheck_smtp_host: "{mail}"
 healthcheck_smtp_security: none
@@ -465,14 +466,22 @@ def write_secrets(hosts):
     vault = os.path.join(folder, 'vault.yml')
     password_file = os.path.join(INVENTORY_DIR, '.vault-password')
     write_file(os.path.join(folder, 'main.yml'), LAB_VARS.format(subnet=SUBNET, mail=hosts.get('mail', 'localhost')))
-    if os.path.exists(vault) and os.path.exists(password_file):
-        return
     ansible_vault = os.path.join(REPO, '.venv', 'bin', 'ansible-vault')
-    if not os.path.exists(ansible_vault):
-        log('ansible-vault not installed yet: no lab secrets written')
-        return
-    write_file(password_file, secrets.token_urlsafe(32) + '\n', mode=0o600)
-    plain = 'vault_catalog_api_token: %s\nvault_mail_user_password: lab-only-Passw0rd\n' % secrets.token_urlsafe(24)
+    if os.path.exists(vault) and os.path.exists(password_file):
+        if not os.path.exists(ansible_vault):
+            return
+        # A vault made before the database password existed gets it added (the rest is kept).
+        plain = run([ansible_vault, 'view', '--vault-password-file', password_file, vault], capture=True).stdout
+        if 'vault_database_catalog_password:' in plain:
+            return
+        plain = plain.rstrip('\n') + '\nvault_database_catalog_password: %s\n' % secrets.token_urlsafe(24)
+    else:
+        if not os.path.exists(ansible_vault):
+            log('ansible-vault not installed yet: no lab secrets written')
+            return
+        write_file(password_file, secrets.token_urlsafe(32) + '\n', mode=0o600)
+        plain = 'vault_catalog_api_token: %s\nvault_mail_user_password: lab-only-Passw0rd\nvault_database_catalog_password: %s\n' % (
+            secrets.token_urlsafe(24), secrets.token_urlsafe(24))
     write_file(vault, plain, mode=0o600)
     run([ansible_vault, 'encrypt', '--vault-password-file', password_file, vault], capture=True)
 

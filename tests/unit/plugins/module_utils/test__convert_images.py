@@ -701,3 +701,131 @@ def test_source_truncated_while_mapped_in_a_worker(tmp_path, monkeypatch):
     assert (dest / 'small.jpeg').is_file()
     assert 'truncated' in result['errors'][0]['message'] or 'not an image' in result['errors'][0]['message']
     assert marker.exists()
+
+
+# --- shards -------------------------------------------------------------------------------------
+
+SHARD_NAMES = ['%03d.tif' % i for i in range(1, 13)] + ['café.tif', 'Ölfass.TIF', '商品-7.tif', 'a b.tiff']
+
+
+@pytest.fixture
+def delivery(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    for i, name in enumerate(SHARD_NAMES):
+        supplier_image(src / name, ((i * 37) % 256, (i * 91) % 256, 120))
+    (src / 'broken.tif').write_bytes(b'not an image')
+    # a collision: both make same.jpeg, the first by name order wins in every run, sharded or not
+    supplier_image(src / 'same.tif', (10, 10, 10))
+    supplier_image(src / 'same.tiff', (20, 20, 20))
+    return str(src)
+
+
+def outputs(dest):
+    """{name: bytes} of every output (the manifest left out)."""
+    return {name: open(os.path.join(dest, name), 'rb').read() for name in listing(dest) if name != job.MANIFEST}
+
+
+def error_files(result):
+    return sorted(os.path.basename(error['file']) for error in result['errors'])
+
+
+def test_shards_together_equal_one_run_byte_for_byte(delivery, tmp_path):
+    whole, dummy = convert_folder(delivery, str(tmp_path / 'whole'), SUPPLIER, workers=2)
+    count = 3
+    union, errors, converted = {}, [], []
+    for index in range(count):
+        dest = str(tmp_path / ('shard%d' % index))
+        result, dummy = convert_folder(delivery, dest, SUPPLIER, workers=2, shard={'index': index, 'count': count})
+        assert result['shard']['index'] == index and result['shard']['count'] == count
+        assert result['shard']['other_shards'] + result['counts']['total'] == whole['counts']['total']
+        mine = outputs(dest)
+        assert not set(mine) & set(union), 'an output made by two shards'
+        union.update(mine)
+        errors += error_files(result)
+        converted += [os.path.basename(item['src']) for item in result['results'] if item['action'] == 'converted']
+    assert union == outputs(str(tmp_path / 'whole'))
+    assert sorted(errors) == error_files(whole) == ['broken.tif', 'same.tiff']
+    assert sorted(converted) == sorted(os.path.basename(i['src']) for i in whole['results'] if i['action'] == 'converted')
+    assert len(converted) == len(set(converted))  # no file converted twice
+
+
+def test_shards_into_one_dest_leave_each_other_alone(delivery, tmp_path):
+    whole_dest, dest = str(tmp_path / 'whole'), str(tmp_path / 'dest')
+    convert_folder(delivery, whole_dest, SUPPLIER, workers=1)
+    first, dummy = convert_folder(delivery, dest, SUPPLIER, workers=1, shard={'index': 0, 'count': 2})
+    after_first = outputs(dest)
+    second, dummy = convert_folder(delivery, dest, SUPPLIER, workers=1, shard={'index': 1, 'count': 2})
+    assert first['changed'] and second['changed']
+    assert all(after_first[name] == data for name, data in outputs(dest).items() if name in after_first)
+    assert outputs(dest) == outputs(whole_dest)
+    # the manifest now knows every output: an unsharded run has nothing to do, and neither has a shard
+    whole, dummy = convert_folder(delivery, dest, SUPPLIER, workers=1)
+    assert whole['counts']['converted'] == 0 and whole['counts']['unchanged'] == len(outputs(dest))
+    again, dummy = convert_folder(delivery, dest, SUPPLIER, workers=1, shard={'index': 0, 'count': 2})
+    assert not again['changed']
+
+
+def test_files_of_other_shards_are_not_deleted_or_reported(delivery, tmp_path):
+    dest = str(tmp_path / 'dest')
+    convert_folder(delivery, dest, SUPPLIER, workers=1)
+    before = outputs(dest)
+    manifest_before = json.load(open(os.path.join(dest, job.MANIFEST)))
+    os.unlink(os.path.join(delivery, '001.tif'))  # a source gone: its output stays, as without shards
+    for index in range(2):
+        result, dummy = convert_folder(delivery, dest, SUPPLIER, workers=1, shard={'index': index, 'count': 2})
+        assert not result['changed']
+        names = {os.path.basename(item['src']) for item in result['results']}
+        assert all(job.in_shard(name, {'index': index, 'count': 2}) for name in names)
+    assert outputs(dest) == before
+    assert json.load(open(os.path.join(dest, job.MANIFEST))) == manifest_before
+
+
+def test_shard_is_stable_and_documented():
+    # the documented rule, computed here independently: a host with another Python gets the same split
+    import hashlib
+    for name in SHARD_NAMES:
+        assert job.shard_of(name, 5) == int(hashlib.sha256(name.encode('utf-8')).hexdigest(), 16) % 5
+    # fixed values: a change of the rule (which would make old and new hosts overlap) fails here
+    names = ('001.tif', '002.tif', '003.tif', 'café.tif', '商品-7.tif')
+    assert [job.shard_of(name, 2) for name in names] == [1, 1, 0, 0, 0]
+    assert [job.shard_of(name, 3) for name in names] == [1, 0, 0, 0, 2]
+    assert job.shard_of('001.tif', 1) == 0
+    # a name that is not UTF-8 (surrogate-escaped by os.listdir) is hashed as its raw bytes
+    raw = os.fsdecode(b'caf\xe9.tif')
+    assert job.shard_of(raw, 7) == int(hashlib.sha256(b'caf\xe9.tif').hexdigest(), 16) % 7
+
+
+def test_shard_split_is_stable_across_runs(delivery, tmp_path):
+    seen = []
+    for run in range(2):
+        result, dummy = convert_folder(delivery, str(tmp_path / ('d%d' % run)), SUPPLIER, workers=1,
+                                       shard={'index': 1, 'count': 2})
+        seen.append(sorted(os.path.basename(item['src']) for item in result['results']))
+    assert seen[0] == seen[1] and seen[0]
+
+
+def test_an_empty_shard_is_a_warning(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    supplier_image(src / '001.tif')
+    index = job.shard_of('001.tif', 2)
+    result, warnings = convert_folder(str(src), str(tmp_path / 'dest'), SUPPLIER, workers=1,
+                                      shard={'index': 1 - index, 'count': 2})
+    assert result['counts']['total'] == 0 and result['shard']['other_shards'] == 1
+    assert warnings == ['no file of %s is in shard %d of 2 (1 in the other shards)' % (src, 1 - index)]
+
+
+@pytest.mark.parametrize('shard,field,message', [
+    ({'index': 2, 'count': 2}, 'shard.index', 'index must be an integer from 0 to count - 1 (1), got 2'),
+    ({'index': -1, 'count': 2}, 'shard.index', 'index must be an integer from 0 to count - 1 (1), got -1'),
+    ({'index': 0, 'count': 0}, 'shard.count', 'count must be an integer of at least 1, got 0'),
+    ({'index': 0, 'count': -3}, 'shard.count', 'count must be an integer of at least 1, got -3'),
+    ({'index': 0, 'count': None}, 'shard.count', 'count must be an integer of at least 1, got None'),
+])
+def test_bad_shard_is_refused_before_anything_is_converted(folders, shard, field, message):
+    src, dest = folders
+    with pytest.raises(JobError) as caught:
+        job.convert_images({'src': src, 'dest': dest, 'size': [60, 40], 'shard': shard})
+    assert [(e['field'], e['message']) for e in caught.value.errors] == [(field, message)]
+    assert not os.path.exists(dest)

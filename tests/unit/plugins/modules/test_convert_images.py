@@ -91,3 +91,24 @@ def test_missing_pillow(capsys, args, monkeypatch):
     monkeypatch.setattr(convert_images, 'PIL_IMPORT_ERROR', 'Traceback: No module named PIL')
     rc, result = run_module(capsys, args)
     assert rc == 1 and 'Failed to import the required Python library (Pillow)' in result['msg']
+
+
+def test_shard_through_the_module(capsys, args):
+    seen = []
+    for index in range(2):
+        rc, result = run_module(capsys, dict(args, pattern=['00[12]*'], shard={'index': index, 'count': 2}))
+        assert rc == 0 and result['shard']['count'] == 2
+        assert result['shard']['other_shards'] + result['counts']['total'] == 2
+        seen += [r['src'] for r in result['results']]
+    assert sorted(seen) == [args['src'] + '/001.tif', args['src'] + '/002.TIFF']
+
+
+@pytest.mark.parametrize('shard,message', [
+    ({'index': 1, 'count': 1}, 'shard.index: index must be an integer from 0 to count - 1 (0), got 1'),
+    ({'index': 0, 'count': 0}, 'shard.count: count must be an integer of at least 1, got 0'),
+    ({'index': 0}, 'missing required arguments: count'),
+])
+def test_bad_shard_through_the_module(capsys, args, shard, message):
+    rc, result = run_module(capsys, dict(args, shard=shard))
+    assert rc == 1 and result['failed'] and not result.get('changed')
+    assert message in result['msg']
