@@ -64,6 +64,7 @@ check: lint sanity units catalog-tests
 lint: venv
 	$(BIN)/yamllint -s .
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
 	$(BIN)/antsibull-changelog lint
 	$(MAKE) --no-print-directory build

@@ -69,8 +69,18 @@ _FLUSH_SECONDS = 2.0
 # The catalog site refuses images of more pixels (its CATALOG_MAX_IMAGE_PIXELS): the same limit here.
 DEFAULT_MAX_PIXELS = 40000000
 
-__all__ = ('HAS_PIL', 'PIL_IMPORT_ERROR', 'DEFAULT_MAX_PIXELS', 'DEFAULT_PATTERNS', 'MANIFEST', 'Spec',
-           'convert_folder', 'convert_images', 'default_workers', 'in_shard')
+__all__ = (
+    'HAS_PIL',
+    'PIL_IMPORT_ERROR',
+    'DEFAULT_MAX_PIXELS',
+    'DEFAULT_PATTERNS',
+    'MANIFEST',
+    'Spec',
+    'convert_folder',
+    'convert_images',
+    'default_workers',
+    'in_shard',
+)
 
 
 def shard_of(name, count):
@@ -146,17 +156,22 @@ def _process_file(task):
         fingerprint = spec.fingerprint()
         allow_pixels(max_pixels)
         with Source(src, map_large=_WORKER['in_pool']) as source:
-            if (entry and entry.get('source_sha256') == source.sha256 and entry.get('options') == fingerprint
-                    and _output_matches(dest, entry)):
+            if (
+                entry
+                and entry.get('source_sha256') == source.sha256
+                and entry.get('options') == fingerprint
+                and _output_matches(dest, entry)
+            ):
                 result.update(action='unchanged', size=entry.get('size'), entry=entry)
                 return result
             (width, height), dummy = source.plan(spec)
             if width * height > max_pixels:
-                raise ImageError('refused: %dx%d is %s pixels, more than max_pixels (%s)'
-                                 % (width, height, _megapixels(width * height), _megapixels(max_pixels)))
+                raise ImageError(
+                    'refused: %dx%d is %s pixels, more than max_pixels (%s)'
+                    % (width, height, _megapixels(width * height), _megapixels(max_pixels))
+                )
             if check_mode:
-                result.update(action='converted', size=list(probe_source(source, spec)),
-                              before=_existing_sha256(dest))
+                result.update(action='converted', size=list(probe_source(source, spec)), before=_existing_sha256(dest))
                 return result
             data, size = convert_source(source, spec)
             source_sha256 = source.sha256
@@ -171,8 +186,14 @@ def _process_file(task):
             action='unchanged' if before == digest else 'converted',
             size=list(size),
             before=before,
-            entry={'source': os.path.basename(src), 'source_sha256': source_sha256, 'options': fingerprint,
-                   'sha256': digest, 'bytes': len(data), 'size': list(size)},
+            entry={
+                'source': os.path.basename(src),
+                'source_sha256': source_sha256,
+                'options': fingerprint,
+                'sha256': digest,
+                'bytes': len(data),
+                'size': list(size),
+            },
         )
     except ImageError as exc:
         result['error'] = str(exc)
@@ -248,7 +269,7 @@ def _send(fd, obj):
     data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
     view = memoryview(_FRAME.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _receive(fd):
@@ -364,7 +385,9 @@ class _Pool:
         struct.pack_into('<q', self.progress, slot * 8, _IDLE)
         commands_r, commands_w = os.pipe()
         answers_r, answers_w = os.pipe()
-        theirs = [w.answers for w in self.live.values()] + [w.commands for w in self.live.values() if w.commands is not None]
+        theirs = [w.answers for w in self.live.values()] + [
+            w.commands for w in self.live.values() if w.commands is not None
+        ]
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()  # or the child would write the same buffered text again
@@ -406,8 +429,8 @@ class _Pool:
             size = _FRAME.unpack_from(worker.buffer)[0]
             if len(worker.buffer) < _FRAME.size + size:
                 break
-            results = pickle.loads(bytes(worker.buffer[_FRAME.size:_FRAME.size + size]))
-            del worker.buffer[:_FRAME.size + size]
+            results = pickle.loads(bytes(worker.buffer[_FRAME.size : _FRAME.size + size]))
+            del worker.buffer[: _FRAME.size + size]
             worker.queued.popleft()
             for dummy_index, result in results:
                 self.on_result(result)
@@ -608,8 +631,7 @@ def plan(src, dest, names, suffix, own_outputs=()):
     In place (``dest`` is ``src``), the files this job wrote itself (``own_outputs``, the
     manifest's names) are never sources, whatever the pattern matches.
     """
-    same_dir = os.path.abspath(src) == os.path.abspath(dest) or (
-        os.path.isdir(dest) and os.path.samefile(src, dest))
+    same_dir = os.path.abspath(src) == os.path.abspath(dest) or (os.path.isdir(dest) and os.path.samefile(src, dest))
     if same_dir:
         names = [name for name in names if name not in own_outputs]
     outputs = {}
@@ -678,8 +700,18 @@ def _diff(dest, results):
     return {'before_header': dest, 'after_header': dest, 'before': ''.join(before), 'after': ''.join(after)}
 
 
-def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, workers=None, max_pixels=DEFAULT_MAX_PIXELS,
-                   check_mode=False, diff=False, shard=None):
+def convert_folder(
+    src,
+    dest,
+    spec,
+    patterns=DEFAULT_PATTERNS,
+    suffix=None,
+    workers=None,
+    max_pixels=DEFAULT_MAX_PIXELS,
+    check_mode=False,
+    diff=False,
+    shard=None,
+):
     """Convert the folder. Returns ``(result, warnings)``; raises JobError for task-level problems.
 
     A non-empty ``result['errors']`` means some files could not be converted (the others are done).
@@ -692,7 +724,9 @@ def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, work
     if suffix is None:
         suffix = FORMATS[spec.format][1]
     if '/' in suffix or '\0' in suffix or suffix in ('.', '..'):
-        raise JobError('the options are not usable', [error_entry('%r is not usable in a file name' % (suffix,), field='suffix')])
+        raise JobError(
+            'the options are not usable', [error_entry('%r is not usable in a file name' % (suffix,), field='suffix')]
+        )
     warnings = []
     _check_src(src)
     created = _prepare_dest(dest, check_mode)
@@ -713,18 +747,30 @@ def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, work
         others = len(pairs) + len(plan_errors) - len(mine) - len(mine_errors)
         pairs, plan_errors = mine, mine_errors
         if not pairs and not plan_errors and names:
-            warnings.append('no file of %s is in shard %d of %d (%d in the other shards)'
-                            % (src, shard['index'], shard['count'], others))
+            warnings.append(
+                'no file of %s is in shard %d of %d (%d in the other shards)'
+                % (src, shard['index'], shard['count'], others)
+            )
 
     spec_json = json.dumps(spec.as_dict(), sort_keys=True)
-    results = [{'src': os.path.join(src, name), 'dest': os.path.join(dest, os.path.splitext(name)[0] + suffix),
-                'size': None, 'action': 'failed', 'error': error} for name, error in plan_errors.items()]
+    results = [
+        {
+            'src': os.path.join(src, name),
+            'dest': os.path.join(dest, os.path.splitext(name)[0] + suffix),
+            'size': None,
+            'action': 'failed',
+            'error': error,
+        }
+        for name, error in plan_errors.items()
+    ]
 
     with _DestLock(dest, enabled=not check_mode and os.path.isdir(dest)):
         if not check_mode:
             _clean_stale_temporaries(dest, [out for dummy, out in pairs])
-        tasks = [(os.path.join(src, name), os.path.join(dest, out), spec_json, manifest.get(out), check_mode, max_pixels)
-                 for name, out in pairs]
+        tasks = [
+            (os.path.join(src, name), os.path.join(dest, out), spec_json, manifest.get(out), check_mode, max_pixels)
+            for name, out in pairs
+        ]
         state = {'flushed': time.monotonic()}
 
         def on_result(item):
@@ -755,8 +801,10 @@ def convert_folder(src, dest, spec, patterns=DEFAULT_PATTERNS, suffix=None, work
         'dest': dest,
         'manifest': manifest.path,
         'counts': counts,
-        'results': [{key: item.get(key) for key in ('src', 'dest', 'size', 'action', 'error') if key in item}
-                    for item in results],
+        'results': [
+            {key: item.get(key) for key in ('src', 'dest', 'size', 'action', 'error') if key in item}
+            for item in results
+        ],
         'errors': errors,
     }
     if shard is not None:
@@ -773,8 +821,12 @@ def _summary(counts, errors, dest, check_mode):
     if errors:
         no_space = any('no space left' in error['message'] for error in errors)
         text = '%d of %d files could not be %s%s (%s)' % (
-            len(errors), counts['total'], 'checked' if check_mode else 'converted',
-            ', no space left on device in %s' % dest if no_space else '', text)
+            len(errors),
+            counts['total'],
+            'checked' if check_mode else 'converted',
+            ', no space left on device in %s' % dest if no_space else '',
+            text,
+        )
     return 'check mode (nothing written): ' + text if check_mode else text
 
 
@@ -791,19 +843,40 @@ def convert_images(options, check_mode=False, diff=False):
     if shard is not None:
         index, count = shard.get('index'), shard.get('count')
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            problems.append(error_entry('count must be an integer of at least 1, got %r' % (count,), field='shard.count'))
+            problems.append(
+                error_entry('count must be an integer of at least 1, got %r' % (count,), field='shard.count')
+            )
         elif not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
-            problems.append(error_entry('index must be an integer from 0 to count - 1 (%d), got %r' % (count - 1, index),
-                                        field='shard.index'))
+            problems.append(
+                error_entry(
+                    'index must be an integer from 0 to count - 1 (%d), got %r' % (count - 1, index),
+                    field='shard.index',
+                )
+            )
     try:
-        spec = Spec(size=options.get('size'), fit=options.get('fit', 'contain'), rotate=options.get('rotate', 0),
-                    auto_orient=options.get('auto_orient', True), background=options.get('background', 'white'),
-                    output_format=options.get('format', 'jpeg'), quality=options.get('quality', 85),
-                    progressive=options.get('progressive', False))
+        spec = Spec(
+            size=options.get('size'),
+            fit=options.get('fit', 'contain'),
+            rotate=options.get('rotate', 0),
+            auto_orient=options.get('auto_orient', True),
+            background=options.get('background', 'white'),
+            output_format=options.get('format', 'jpeg'),
+            quality=options.get('quality', 85),
+            progressive=options.get('progressive', False),
+        )
     except SpecError as exc:
         problems.append(error_entry(str(exc), field=exc.field))
     if problems:
         raise JobError('the options are not usable, nothing was converted', problems)
-    return convert_folder(options['src'], options['dest'], spec, patterns=options.get('pattern') or DEFAULT_PATTERNS,
-                          suffix=options.get('suffix'), workers=options.get('workers'), max_pixels=max_pixels,
-                          check_mode=check_mode, diff=diff, shard=shard)
+    return convert_folder(
+        options['src'],
+        options['dest'],
+        spec,
+        patterns=options.get('pattern') or DEFAULT_PATTERNS,
+        suffix=options.get('suffix'),
+        workers=options.get('workers'),
+        max_pixels=max_pixels,
+        check_mode=check_mode,
+        diff=diff,
+        shard=shard,
+    )

@@ -353,10 +353,13 @@ def main():
             suffix=dict(type='str'),
             workers=dict(type='int'),
             max_pixels=dict(type='int', default=DEFAULT_MAX_PIXELS),
-            shard=dict(type='dict', options=dict(
-                index=dict(type='int', required=True),
-                count=dict(type='int', required=True),
-            )),
+            shard=dict(
+                type='dict',
+                options=dict(
+                    index=dict(type='int', required=True),
+                    count=dict(type='int', required=True),
+                ),
+            ),
         ),
         supports_check_mode=True,
     )

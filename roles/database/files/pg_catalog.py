@@ -28,8 +28,13 @@ ITERATIONS = 4096  # PostgreSQL's scram_iterations default
 
 
 def psql(port, sql, database='postgres'):
-    result = subprocess.run(['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-p', str(port), '-d', database, '-f', '-'],
-                            input=sql, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-p', str(port), '-d', database, '-f', '-'],
+        input=sql,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise SystemExit('psql failed: %s' % result.stderr.strip())
     return result.stdout.strip()
@@ -43,8 +48,10 @@ def literal(text):
 # kept as it is; otherwise non-ASCII spaces become spaces, the characters "commonly mapped to
 # nothing" go, and the result is NFKC-normalised. (When the result holds characters SASLprep
 # prohibits, both use the password's raw bytes instead; so does this for control characters.)
-_NOTHING = frozenset('\u00ad\u034f\u1806\u180b\u180c\u180d\u200b\u200c\u200d\u2060'
-                     '\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f\ufeff')
+_NOTHING = frozenset(
+    '\u00ad\u034f\u1806\u180b\u180c\u180d\u200b\u200c\u200d\u2060'
+    '\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f\ufeff'
+)
 
 
 def saslprep(password):
@@ -81,7 +88,9 @@ def matches(stored, password):
         return False  # none, md5 or unknown: set a SCRAM one
     iterations, salt, stored_key, server_key = match.groups()
     want = keys(password, base64.b64decode(salt), int(iterations))
-    return hmac.compare_digest(want[0], base64.b64decode(stored_key)) and hmac.compare_digest(want[1], base64.b64decode(server_key))
+    return hmac.compare_digest(want[0], base64.b64decode(stored_key)) and hmac.compare_digest(
+        want[1], base64.b64decode(server_key)
+    )
 
 
 def main():
@@ -92,17 +101,25 @@ def main():
     args = parser.parse_args()
     for what in ('user', 'database'):
         if not NAME.match(getattr(args, what)):
-            raise SystemExit('%s %r: use lower-case letters, digits and _ (at most 63, not starting with a digit)'
-                             % (what, getattr(args, what)))
+            raise SystemExit(
+                '%s %r: use lower-case letters, digits and _ (at most 63, not starting with a digit)'
+                % (what, getattr(args, what))
+            )
     password = sys.stdin.read().rstrip('\n')
     if not password:
         raise SystemExit('empty password on standard input')
     actions = []
-    row = psql(args.port, 'SELECT rolcanlogin, rolsuper, coalesce(rolpassword, \'\') FROM pg_authid WHERE rolname = %s;\n'
-               % literal(args.user))
+    row = psql(
+        args.port,
+        'SELECT rolcanlogin, rolsuper, coalesce(rolpassword, \'\') FROM pg_authid WHERE rolname = %s;\n'
+        % literal(args.user),
+    )
     if not row:
-        psql(args.port, 'CREATE ROLE "%s" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s;\n'
-             % (args.user, literal(verifier(password))))
+        psql(
+            args.port,
+            'CREATE ROLE "%s" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s;\n'
+            % (args.user, literal(verifier(password))),
+        )
         actions.append('created role %s' % args.user)
     else:
         can_login, superuser, stored = row.split('|', 2)
@@ -112,10 +129,15 @@ def main():
         if not matches(stored, password):
             psql(args.port, 'ALTER ROLE "%s" PASSWORD %s;\n' % (args.user, literal(verifier(password))))
             actions.append('role %s: new password' % args.user)
-    owner = psql(args.port, 'SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n' % literal(args.database))
+    owner = psql(
+        args.port, 'SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n' % literal(args.database)
+    )
     if not owner:
-        psql(args.port, 'CREATE DATABASE "%s" OWNER "%s" ENCODING \'UTF8\' LOCALE \'C.UTF-8\' TEMPLATE template0;\n'
-             % (args.database, args.user))
+        psql(
+            args.port,
+            'CREATE DATABASE "%s" OWNER "%s" ENCODING \'UTF8\' LOCALE \'C.UTF-8\' TEMPLATE template0;\n'
+            % (args.database, args.user),
+        )
         actions.append('created database %s' % args.database)
     elif owner != args.user:
         psql(args.port, 'ALTER DATABASE "%s" OWNER TO "%s";\n' % (args.database, args.user))

@@ -7,6 +7,7 @@ Each of THREADS threads sends GET URL, one new HTTPS connection per request (so 
 request is balanced anew), until SECONDS have passed or MAX requests were made in all.
 Prints one JSON line: counts per status, the failures (status, error) with their times.
 """
+
 import json
 import ssl
 import sys
@@ -50,8 +51,16 @@ def main():
         thread.start()
     for thread in pool:
         thread.join()
-    print(json.dumps({'requests': made[0], 'counts': counts, 'failures': failures[:20],
-                      'seconds': round(time.monotonic() - start, 2)}))
+    print(
+        json.dumps(
+            {
+                'requests': made[0],
+                'counts': counts,
+                'failures': failures[:20],
+                'seconds': round(time.monotonic() - start, 2),
+            }
+        )
+    )
 
 
 if __name__ == '__main__':

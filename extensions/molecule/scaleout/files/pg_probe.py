@@ -8,6 +8,7 @@ Sends the protocol's StartupMessage (no driver needed) and prints one JSON line:
 (10 is SASL: scram-sha-256), ``{"answer": "error", "message": ...}`` when it refuses this
 host (pg_hba.conf), ``{"answer": "unreachable", ...}`` when no connection could be made.
 """
+
 import json
 import socket
 import struct
@@ -16,7 +17,10 @@ import sys
 
 def main():
     host, port, user, database = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    params = b''.join(key + b'\0' + value.encode() + b'\0' for key, value in ((b'user', user), (b'database', database))) + b'\0'
+    params = (
+        b''.join(key + b'\0' + value.encode() + b'\0' for key, value in ((b'user', user), (b'database', database)))
+        + b'\0'
+    )
     message = struct.pack('!ii', 8 + len(params), 196608) + params
     try:
         with socket.create_connection((host, port), timeout=5) as conn:
@@ -33,7 +37,9 @@ def main():
     if data[:1] == b'R':
         print(json.dumps({'answer': 'authentication', 'method': struct.unpack('!i', data[5:9])[0]}))
     elif data[:1] == b'E':
-        fields = dict((item[:1].decode(), item[1:].decode('utf-8', 'replace')) for item in data[5:].split(b'\0') if item)
+        fields = dict(
+            (item[:1].decode(), item[1:].decode('utf-8', 'replace')) for item in data[5:].split(b'\0') if item
+        )
         print(json.dumps({'answer': 'error', 'message': fields.get('M', ''), 'code': fields.get('C', '')}))
     else:
         print(json.dumps({'answer': 'unknown', 'first_bytes': data[:16].hex()}))

@@ -55,6 +55,7 @@ def listing(path):
 
 # --- the happy path and idempotency -----------------------------------------------------------
 
+
 def test_converts_whole_folder_then_is_idempotent(folders):
     src, dest = folders
     result, warnings = convert_folder(src, dest, SUPPLIER, workers=2)
@@ -160,6 +161,7 @@ def test_corrupt_manifest_is_a_warning(folders):
 
 # --- check and diff mode ------------------------------------------------------------------------
 
+
 def test_check_mode_changes_nothing_and_predicts(folders):
     src, dest = folders
     result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True, diff=True)
@@ -167,8 +169,11 @@ def test_check_mode_changes_nothing_and_predicts(folders):
     assert not os.path.exists(dest)
     assert [item['size'] for item in result['results']] == [[60, 40]] * 3
     assert result['diff']['before'] == ''
-    assert result['diff']['after'].splitlines() == ['001.jpeg (added from 001.tif)', '002.jpeg (added from 002.tif)',
-                                                    '003.jpeg (added from 003.tif)']
+    assert result['diff']['after'].splitlines() == [
+        '001.jpeg (added from 001.tif)',
+        '002.jpeg (added from 002.tif)',
+        '003.jpeg (added from 003.tif)',
+    ]
     real, dummy = convert_folder(src, dest, SUPPLIER, diff=True)
     assert real['diff']['after'] == result['diff']['after']
     check, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True, diff=True)
@@ -176,7 +181,9 @@ def test_check_mode_changes_nothing_and_predicts(folders):
     mtimes = {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)}
     check, dummy = convert_folder(src, dest, Spec(size=[30, 20]), check_mode=True, diff=True)
     assert check['changed'] and check['counts']['converted'] == 3
-    assert '001.jpeg sha256:' in check['diff']['before'] and '001.jpeg (replaced from 001.tif)' in check['diff']['after']
+    assert (
+        '001.jpeg sha256:' in check['diff']['before'] and '001.jpeg (replaced from 001.tif)' in check['diff']['after']
+    )
     assert {name: os.stat(os.path.join(dest, name)).st_mtime_ns for name in listing(dest)} == mtimes
 
 
@@ -184,11 +191,13 @@ def test_check_mode_reports_unreadable_headers(folders):
     src, dest = folders
     open(os.path.join(src, 'junk.tif'), 'wb').close()
     result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True)
-    assert result['errors'] == [{'file': os.path.join(src, 'junk.tif'), 'line': None, 'field': None,
-                                 'message': 'empty file (0 bytes)'}]
+    assert result['errors'] == [
+        {'file': os.path.join(src, 'junk.tif'), 'line': None, 'field': None, 'message': 'empty file (0 bytes)'}
+    ]
 
 
 # --- bad input ------------------------------------------------------------------------------------
+
 
 def test_bad_files_do_not_stop_the_others(folders):
     src, dest = folders
@@ -255,7 +264,9 @@ def test_no_space_left_while_writing(folders, monkeypatch):
     result, dummy = convert_folder(src, dest, SUPPLIER, workers=1)
     assert result['errors'] and result['counts']['failed'] == 3
     assert 'no space left on device in %s' % dest in result['msg']
-    assert [e['message'] for e in result['errors']] == ['no space left on device writing %s/%03d.jpeg' % (dest, i) for i in (1, 2, 3)]
+    assert [e['message'] for e in result['errors']] == [
+        'no space left on device writing %s/%03d.jpeg' % (dest, i) for i in (1, 2, 3)
+    ]
 
 
 def test_no_space_for_the_manifest(folders, monkeypatch):
@@ -284,6 +295,7 @@ def test_no_matching_files_is_a_warning(tmp_path):
 
 
 # --- names ---------------------------------------------------------------------------------------
+
 
 def test_pattern_is_case_insensitive_and_skips_hidden_and_dirs(folders):
     src, dest = folders
@@ -340,8 +352,14 @@ def test_a_dangling_symlink_that_matches_is_reported_not_skipped(folders):
     os.symlink(os.path.join(src, 'gone.tif'), os.path.join(src, '004.tif'))
     result, dummy = convert_folder(src, dest, SUPPLIER)
     assert result['counts'] == {'total': 4, 'converted': 3, 'unchanged': 0, 'failed': 1}
-    assert result['errors'] == [{'file': os.path.join(src, '004.tif'), 'line': None, 'field': None,
-                                 'message': 'a symbolic link to %s, which does not exist' % os.path.join(src, 'gone.tif')}]
+    assert result['errors'] == [
+        {
+            'file': os.path.join(src, '004.tif'),
+            'line': None,
+            'field': None,
+            'message': 'a symbolic link to %s, which does not exist' % os.path.join(src, 'gone.tif'),
+        }
+    ]
 
 
 def test_max_pixels_refuses_before_decoding(tmp_path):
@@ -363,8 +381,9 @@ def test_check_mode_says_would_and_writes_nothing(folders):
     assert result['msg'] == 'check mode (nothing written): 3 would be converted, 0 unchanged'
     open(os.path.join(src, '009.tif'), 'wb').close()
     result, dummy = convert_folder(src, dest, SUPPLIER, check_mode=True)
-    assert result['msg'] == ('check mode (nothing written): 1 of 4 files could not be checked '
-                             '(3 would be converted, 0 unchanged)')
+    assert result['msg'] == (
+        'check mode (nothing written): 1 of 4 files could not be checked (3 would be converted, 0 unchanged)'
+    )
     assert not os.path.exists(dest)
 
 
@@ -378,12 +397,16 @@ def test_output_over_its_own_source_is_refused(tmp_path):
     assert (src / 'a.jpeg').read_bytes() == before
 
 
-@pytest.mark.parametrize('fmt,suffix,expected', [('png', None, 'a.png'), ('webp', None, 'a.webp'),
-                                                 ('jpeg', '.jpg', 'a.jpg'), ('jpeg', '', 'a')])
+@pytest.mark.parametrize(
+    'fmt,suffix,expected',
+    [('png', None, 'a.png'), ('webp', None, 'a.webp'), ('jpeg', '.jpg', 'a.jpg'), ('jpeg', '', 'a')],
+)
 def test_suffix(tmp_path, fmt, suffix, expected):
     (tmp_path / 'src').mkdir()
     supplier_image(tmp_path / 'src' / 'a.tif')
-    result, dummy = convert_folder(str(tmp_path / 'src'), str(tmp_path / 'dest'), Spec(size=[30, 20], output_format=fmt), suffix=suffix)
+    result, dummy = convert_folder(
+        str(tmp_path / 'src'), str(tmp_path / 'dest'), Spec(size=[30, 20], output_format=fmt), suffix=suffix
+    )
     assert os.path.basename(result['results'][0]['dest']) == expected
     with Image.open(result['results'][0]['dest']) as out:
         assert out.format == {'png': 'PNG', 'webp': 'WEBP', 'jpeg': 'JPEG'}[fmt]
@@ -396,6 +419,7 @@ def test_bad_suffix(folders):
 
 
 # --- safety ----------------------------------------------------------------------------------------
+
 
 def test_stale_temporaries_from_a_killed_run_are_removed(folders):
     src, dest = folders
@@ -440,7 +464,9 @@ def test_kill_9_mid_run_leaves_no_partial_output_and_next_run_completes(tmp_path
     for i in range(40):
         supplier_image(src / ('%03d.tif' % i), (i * 6, 100, 200), size=(1500, 1000))
     collections = os.path.abspath(os.path.join(os.path.dirname(job.__file__), '..', '..', '..', '..', '..'))
-    proc = subprocess.Popen([sys.executable, '-c', KILL_SCRIPT, str(src), str(dest), collections], start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, '-c', KILL_SCRIPT, str(src), str(dest), collections], start_new_session=True
+    )
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
         if dest.is_dir() and len([n for n in os.listdir(str(dest)) if n.endswith('.jpeg')]) >= 3:
@@ -480,6 +506,7 @@ def crash_on(name):
         if os.path.basename(task[0]) == name:
             crash(task)
         return REAL_PROCESS_FILE(task)
+
     return process_file
 
 
@@ -525,8 +552,14 @@ def test_a_crash_in_a_batch_fails_that_file_alone(tmp_path, monkeypatch):
     victim = next(batch for batch in batches if len(batch) > 2)[1]  # in the middle of a batch
     monkeypatch.setattr(job, 'process_file', crash_on(names[victim]))
     result, dummy = convert_folder(src, dest, SUPPLIER, workers=2)
-    assert result['errors'] == [{'file': os.path.join(src, names[victim]), 'line': None, 'field': None,
-                                 'message': 'worker process died (killed by SIGKILL)'}]
+    assert result['errors'] == [
+        {
+            'file': os.path.join(src, names[victim]),
+            'line': None,
+            'field': None,
+            'message': 'worker process died (killed by SIGKILL)',
+        }
+    ]
     assert result['counts']['failed'] == 1 and result['counts']['converted'] + result['counts']['unchanged'] == 39
     expected = sorted(os.path.splitext(name)[0] + '.jpeg' for name in names if name != names[victim])
     assert sorted(n for n in os.listdir(dest) if not n.startswith('.')) == expected
@@ -547,7 +580,10 @@ def test_batching_changes_no_output_and_no_error(tmp_path):
     data = io.BytesIO()
     Image.new('RGBA', (400, 300), (1, 2, 3, 255)).save(data, 'TIFF')
     (src / '021.tif').write_bytes(data.getvalue()[:5000])
-    assert max(len(batch) for batch in job.plan_batches([job._cost((str(path),)) for path in sorted(src.iterdir())], 2)) > 5
+    assert (
+        max(len(batch) for batch in job.plan_batches([job._cost((str(path),)) for path in sorted(src.iterdir())], 2))
+        > 5
+    )
     runs = {}
     for workers in (1, 2):
         dest = tmp_path / ('dest-%d' % workers)
@@ -642,7 +678,9 @@ def test_kill_9_of_the_module_alone_stops_its_workers(tmp_path):
     src, dest = tmp_path / 'src', tmp_path / 'dest'
     many_images(src, 60, size=(1500, 1000))
     collections = os.path.abspath(os.path.join(os.path.dirname(job.__file__), '..', '..', '..', '..', '..'))
-    proc = subprocess.Popen([sys.executable, '-c', KILL_SCRIPT, str(src), str(dest), collections], start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, '-c', KILL_SCRIPT, str(src), str(dest), collections], start_new_session=True
+    )
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
         if dest.is_dir() and len([n for n in os.listdir(str(dest)) if n.endswith('.jpeg')]) >= 3:
@@ -746,7 +784,9 @@ def test_shards_together_equal_one_run_byte_for_byte(delivery, tmp_path):
         converted += [os.path.basename(item['src']) for item in result['results'] if item['action'] == 'converted']
     assert union == outputs(str(tmp_path / 'whole'))
     assert sorted(errors) == error_files(whole) == ['broken.tif', 'same.tiff']
-    assert sorted(converted) == sorted(os.path.basename(i['src']) for i in whole['results'] if i['action'] == 'converted')
+    assert sorted(converted) == sorted(
+        os.path.basename(i['src']) for i in whole['results'] if i['action'] == 'converted'
+    )
     assert len(converted) == len(set(converted))  # no file converted twice
 
 
@@ -784,6 +824,7 @@ def test_files_of_other_shards_are_not_deleted_or_reported(delivery, tmp_path):
 def test_shard_is_stable_and_documented():
     # the documented rule, computed here independently: a host with another Python gets the same split
     import hashlib
+
     for name in SHARD_NAMES:
         assert job.shard_of(name, 5) == int(hashlib.sha256(name.encode('utf-8')).hexdigest(), 16) % 5
     # fixed values: a change of the rule (which would make old and new hosts overlap) fails here
@@ -799,8 +840,9 @@ def test_shard_is_stable_and_documented():
 def test_shard_split_is_stable_across_runs(delivery, tmp_path):
     seen = []
     for run in range(2):
-        result, dummy = convert_folder(delivery, str(tmp_path / ('d%d' % run)), SUPPLIER, workers=1,
-                                       shard={'index': 1, 'count': 2})
+        result, dummy = convert_folder(
+            delivery, str(tmp_path / ('d%d' % run)), SUPPLIER, workers=1, shard={'index': 1, 'count': 2}
+        )
         seen.append(sorted(os.path.basename(item['src']) for item in result['results']))
     assert seen[0] == seen[1] and seen[0]
 
@@ -810,19 +852,23 @@ def test_an_empty_shard_is_a_warning(tmp_path):
     src.mkdir()
     supplier_image(src / '001.tif')
     index = job.shard_of('001.tif', 2)
-    result, warnings = convert_folder(str(src), str(tmp_path / 'dest'), SUPPLIER, workers=1,
-                                      shard={'index': 1 - index, 'count': 2})
+    result, warnings = convert_folder(
+        str(src), str(tmp_path / 'dest'), SUPPLIER, workers=1, shard={'index': 1 - index, 'count': 2}
+    )
     assert result['counts']['total'] == 0 and result['shard']['other_shards'] == 1
     assert warnings == ['no file of %s is in shard %d of 2 (1 in the other shards)' % (src, 1 - index)]
 
 
-@pytest.mark.parametrize('shard,field,message', [
-    ({'index': 2, 'count': 2}, 'shard.index', 'index must be an integer from 0 to count - 1 (1), got 2'),
-    ({'index': -1, 'count': 2}, 'shard.index', 'index must be an integer from 0 to count - 1 (1), got -1'),
-    ({'index': 0, 'count': 0}, 'shard.count', 'count must be an integer of at least 1, got 0'),
-    ({'index': 0, 'count': -3}, 'shard.count', 'count must be an integer of at least 1, got -3'),
-    ({'index': 0, 'count': None}, 'shard.count', 'count must be an integer of at least 1, got None'),
-])
+@pytest.mark.parametrize(
+    'shard,field,message',
+    [
+        ({'index': 2, 'count': 2}, 'shard.index', 'index must be an integer from 0 to count - 1 (1), got 2'),
+        ({'index': -1, 'count': 2}, 'shard.index', 'index must be an integer from 0 to count - 1 (1), got -1'),
+        ({'index': 0, 'count': 0}, 'shard.count', 'count must be an integer of at least 1, got 0'),
+        ({'index': 0, 'count': -3}, 'shard.count', 'count must be an integer of at least 1, got -3'),
+        ({'index': 0, 'count': None}, 'shard.count', 'count must be an integer of at least 1, got None'),
+    ],
+)
 def test_bad_shard_is_refused_before_anything_is_converted(folders, shard, field, message):
     src, dest = folders
     with pytest.raises(JobError) as caught:

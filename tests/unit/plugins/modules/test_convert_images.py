@@ -49,24 +49,31 @@ def test_check_run_check_idempotent_idempotent(capsys, args):
 def test_bad_file_fails_after_converting_the_others(capsys, args):
     rc, result = run_module(capsys, args)
     assert rc == 1 and result['failed'] and result['changed']
-    assert result['msg'].startswith('1 of 3 files could not be converted') and '003.tif: empty file (0 bytes)' in result['msg']
+    assert (
+        result['msg'].startswith('1 of 3 files could not be converted')
+        and '003.tif: empty file (0 bytes)' in result['msg']
+    )
     # the collection's one failure shape
-    assert result['errors'] == [{'file': args['src'] + '/003.tif', 'line': None, 'field': None,
-                                 'message': 'empty file (0 bytes)'}]
+    assert result['errors'] == [
+        {'file': args['src'] + '/003.tif', 'line': None, 'field': None, 'message': 'empty file (0 bytes)'}
+    ]
     assert result['counts'] == {'total': 3, 'converted': 2, 'unchanged': 0, 'failed': 1}
 
 
-@pytest.mark.parametrize('extra,message', [
-    ({'size': [0, 20]}, 'size must be two positive integers'),
-    ({'size': [1, 2, 3]}, 'size must be two positive integers'),
-    ({'quality': 101}, 'quality must be an integer from 1 to 100'),
-    ({'background': '#ff000080'}, 'background must be opaque'),
-    ({'background': 'no-such-colour'}, 'is not a colour'),
-    ({'workers': 0}, 'workers: must be at least 1'),
-    ({'max_pixels': 0}, 'max_pixels: must be at least 1'),
-    ({'rotate': 45}, 'value of rotate must be one of'),
-    ({'fit': 'stretch'}, 'value of fit must be one of'),
-])
+@pytest.mark.parametrize(
+    'extra,message',
+    [
+        ({'size': [0, 20]}, 'size must be two positive integers'),
+        ({'size': [1, 2, 3]}, 'size must be two positive integers'),
+        ({'quality': 101}, 'quality must be an integer from 1 to 100'),
+        ({'background': '#ff000080'}, 'background must be opaque'),
+        ({'background': 'no-such-colour'}, 'is not a colour'),
+        ({'workers': 0}, 'workers: must be at least 1'),
+        ({'max_pixels': 0}, 'max_pixels: must be at least 1'),
+        ({'rotate': 45}, 'value of rotate must be one of'),
+        ({'fit': 'stretch'}, 'value of fit must be one of'),
+    ],
+)
 def test_bad_options(capsys, args, extra, message):
     rc, result = run_module(capsys, dict(args, **extra))
     assert rc == 1 and message in result['msg']
@@ -103,11 +110,14 @@ def test_shard_through_the_module(capsys, args):
     assert sorted(seen) == [args['src'] + '/001.tif', args['src'] + '/002.TIFF']
 
 
-@pytest.mark.parametrize('shard,message', [
-    ({'index': 1, 'count': 1}, 'shard.index: index must be an integer from 0 to count - 1 (0), got 1'),
-    ({'index': 0, 'count': 0}, 'shard.count: count must be an integer of at least 1, got 0'),
-    ({'index': 0}, 'missing required arguments: count'),
-])
+@pytest.mark.parametrize(
+    'shard,message',
+    [
+        ({'index': 1, 'count': 1}, 'shard.index: index must be an integer from 0 to count - 1 (0), got 1'),
+        ({'index': 0, 'count': 0}, 'shard.count: count must be an integer of at least 1, got 0'),
+        ({'index': 0}, 'missing required arguments: count'),
+    ],
+)
 def test_bad_shard_through_the_module(capsys, args, shard, message):
     rc, result = run_module(capsys, dict(args, shard=shard))
     assert rc == 1 and result['failed'] and not result.get('changed')
