@@ -27,6 +27,12 @@ if ! printf '%s\n' "${failures[@]:-}" | grep -qx lab-up; then
   stage molecule    make --no-print-directory molecule
 fi
 stage lab-down make --no-print-directory lab-down
+# Scaling out needs other hosts (a balancer, two web hosts, a database): a lab of its own.
+stage lab-up-scaleout make --no-print-directory lab-up LAB_HOSTS="lb web1 web2 db"
+if ! printf '%s\n' "${failures[@]:-}" | grep -qx lab-up-scaleout; then
+  stage scaleout tests/molecule.sh scaleout
+fi
+stage lab-down-scaleout make --no-print-directory lab-down
 trap - EXIT INT TERM
 echo
 [ $failed -eq 0 ] || echo "failed stages: ${failures[*]}"

@@ -507,6 +507,8 @@ mailstack_users:
 webserver_api_token: "{{{{ vault_catalog_api_token }}}}"
 storeops_catalog_token: "{{{{ vault_catalog_api_token }}}}"
 database_catalog_password: "{{{{ vault_database_catalog_password }}}}"
+# The report site's links name the address the controller reaches (lab hosts have no DNS name).
+reportsite_server_names: ["{{{{ ansible_host }}}}", "{{{{ inventory_hostname }}}}"]
 # The health check mails the lab's mail host (a trusted network there: no login, no TLS).
 healthcheck_smtp_host: "{mail}"
 healthcheck_smtp_security: none
