@@ -1,4 +1,6 @@
-#!/usr/bin/env python3
+# Copyright (c) storeops.shop contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Writes two deliveries into an inbox: good.tar.gz (descriptions/ and images/) and, one second
 # later, evil.tar.gz (a good description, then a member that climbs out with ../).
 import io
