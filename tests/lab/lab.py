@@ -527,11 +527,14 @@ def write_secrets(hosts):
     password_file = os.path.join(INVENTORY_DIR, '.vault-password')
     write_file(os.path.join(folder, 'main.yml'), LAB_VARS.format(subnet=SUBNET, mail=hosts.get('mail', 'localhost')))
     ansible_vault = os.path.join(REPO, '.venv', 'bin', 'ansible-vault')
+    # The one password, through the environment: it replaces ansible.cfg's vault_password_file
+    # (a second secret would make `ansible-vault encrypt` ask which one to use).
+    vault_env = dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=password_file)
     if os.path.exists(vault) and os.path.exists(password_file):
         if not os.path.exists(ansible_vault):
             return
         # A vault made before the database password existed gets it added (the rest is kept).
-        plain = run([ansible_vault, 'view', '--vault-password-file', password_file, vault], capture=True).stdout
+        plain = run([ansible_vault, 'view', vault], capture=True, env=vault_env).stdout
         if 'vault_database_catalog_password:' in plain:
             return
         plain = plain.rstrip('\n') + '\nvault_database_catalog_password: %s\n' % secrets.token_urlsafe(24)
@@ -545,7 +548,7 @@ def write_secrets(hosts):
             % (secrets.token_urlsafe(24), secrets.token_urlsafe(24))
         )
     write_file(vault, plain, mode=0o600)
-    run([ansible_vault, 'encrypt', '--vault-password-file', password_file, vault], capture=True)
+    run([ansible_vault, 'encrypt', vault], capture=True, env=vault_env)
 
 
 def ansible_ping(names):
