@@ -542,3 +542,65 @@ def test_content_type_table_matches_site():
         for ext in words[1:]:
             nginx[ext] = words[0]
     assert {ext: t.split(';')[0] for ext, t in _publish.CONTENT_TYPES.items()} == nginx
+
+
+def test_playbook_backend_s3_through_the_action_plugin(server, bucket, tmp_path):
+    """The module as Ansible runs it: the action plugin sends nothing, secrets stay out of the output."""
+    src = make_src(tmp_path, {'files/monthly.csv': 'a,b\n1,2\n'})
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(
+        '- hosts: localhost\n'
+        '  gather_facts: false\n'
+        '  tasks:\n'
+        '    - name: Publish\n'
+        '      storeops.shop.publish_report:\n'
+        '        backend: s3\n'
+        '        bucket: %s\n'
+        '        prefix: reports\n'
+        '        endpoint_url: %s\n'
+        '        region: us-east-1\n'
+        '        access_key: %s\n'
+        '        secret_key: %s\n'
+        '        src: monthly.csv\n'
+        '        dest: 2026/dec/\n'
+        '      register: published\n'
+        '    - name: Show\n'
+        '      ansible.builtin.debug:\n'
+        '        msg: "URL {{ published.urls[\'2026/dec/monthly.csv\'] }} changed={{ published.changed }}"\n'
+        % (bucket, server, KEY, SECRET)
+    )
+    os.rename(str(src / 'files'), str(tmp_path / 'files'))  # relative src: looked up in files/ beside the playbook
+    config = tmp_path / 'ansible.cfg'  # not the repository's: it wants the lab's vault password
+    config.write_text(
+        '[defaults]\ncollections_path = %s\nretry_files_enabled = false\n'
+        % os.path.join(ROOT, '.ansible', 'collections')
+    )
+    env = dict(os.environ, ANSIBLE_CONFIG=str(config))
+    command = [
+        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+        '-i',
+        'localhost,',
+        '-c',
+        'local',
+        '-e',
+        'ansible_python_interpreter=%s' % sys.executable,
+        '-v',
+        str(playbook),
+    ]
+    outputs = []
+    for _run in range(2):
+        out = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        outputs.append(out.stdout)
+    url = '%s/%s/reports/2026/dec/monthly.csv' % (server, bucket)
+    assert 'URL %s changed=True' % url in outputs[0]
+    assert 'URL %s changed=False' % url in outputs[1]
+    assert SECRET not in outputs[0] + outputs[1]
+    assert anonymous_get(url)[:1] == (200,)
