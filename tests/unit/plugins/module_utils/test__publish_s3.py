@@ -286,7 +286,7 @@ def test_visibility_moves_and_state_absent(server, bucket, tmp_path):
     src = make_src(tmp_path, {'2026/jan/a.pdf': b'A', '2026/jan/b.pdf': b'B', 'keep.pdf': b'K'})
     assert run(options(server, bucket, src=str(src) + '/', dest=''))[2] is False
     moved, _w, failed = run(options(server, bucket, src=str(src / 'keep.pdf'), dest='keep.pdf', visibility='private'))
-    assert not failed and moved['files'][0]['state'] == 'moved' or moved['files'][0]['state'] == 'created'
+    assert not failed and moved['files'][0]['state'] == 'created' and moved['files'][0]['moved_from'] == 'public'
     assert 'reports/keep.pdf' not in keys(server, bucket) and 'reports/private/keep.pdf' in keys(server, bucket)
     index = client(server).get_object(Bucket=bucket, Key='reports/index.html')['Body'].read().decode()
     assert 'keep.pdf' not in index
@@ -493,35 +493,54 @@ def test_wrong_credentials_refused_nothing_written(tmp_path):
         assert not failed, good
 
 
-def test_boto3_missing_is_a_clear_message(monkeypatch):
-    from ansible_collections.storeops.shop.plugins.module_utils._job import missing_requirements
+BLOCK_BOTO3 = (
+    'import sys\n'
+    'class _Block:\n'
+    '    def find_spec(self, name, path=None, target=None):\n'
+    '        if name.split(".")[0] in ("boto3", "botocore"):\n'
+    '            raise ImportError("blocked: " + name)\n'
+    'sys.meta_path.insert(0, _Block())\n'
+)
 
-    assert missing_requirements([(False, 'boto3', 'ImportError: No module named boto3')]) == [
-        ('boto3', 'ImportError: No module named boto3')
-    ]
-    # the module asks for boto3 only with backend=s3 (plugins/modules/publish_report.py)
-    source = open(os.path.join(ROOT, 'plugins', 'modules', 'publish_report.py'), encoding='utf-8').read()
-    assert "(HAS_BOTO3, 'boto3', BOTO3_IMPORT_ERROR)" in source
+
+def _without_boto3(tmp_path, argv):
+    """Run Python with boto3 and botocore made unimportable (a sitecustomize that refuses them)."""
+    (tmp_path / 'sitecustomize.py').write_text(BLOCK_BOTO3)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get('PYTHONPATH', '')]))
+    return subprocess.run([sys.executable] + argv, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_module_without_boto3_says_so_and_site_backend_works(tmp_path):
+    import json
+
+    module = os.path.join(ROOT, 'plugins', 'modules', 'publish_report.py')
+    args = tmp_path / 'args.json'
+    args.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': {'backend': 's3', 'bucket': 'reports', 'src': str(tmp_path)}}))
+    out = _without_boto3(tmp_path, [module, str(args)])
+    answer = json.loads(out.stdout)
+    assert answer['failed'] is True
+    assert 'Failed to import the required Python library (boto3)' in answer['msg']
+    # the site backend of the same module, on the same Python without boto3
+    root = tmp_path / 'site'
+    root.mkdir()
+    report = tmp_path / 'r.csv'
+    report.write_text('a\n')
+    site_args = {'src': str(report), 'dest': 'r.csv', 'remote_src': True, 'root': str(root), 'base_url': 'https://web'}
+    args.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': site_args}))
+    out = _without_boto3(tmp_path, [module, str(args)])
+    answer = json.loads(out.stdout)
+    assert answer.get('failed') is not True, answer
+    assert answer['changed'] is True and (root / 'public' / 'r.csv').read_text() == 'a\n'
 
 
 def test_module_utils_import_without_boto3(tmp_path):
-    """_publish_s3 imports (and the site backend works) where boto3 is not installed."""
-    blocker = tmp_path / 'sitecustomize.py'
-    blocker.write_text(
-        'import sys\n'
-        'class _Block:\n'
-        '    def find_spec(self, name, path=None, target=None):\n'
-        '        if name.split(".")[0] in ("boto3", "botocore"):\n'
-        '            raise ImportError("blocked: " + name)\n'
-        'sys.meta_path.insert(0, _Block())\n'
-    )
+    """_publish_s3 imports where boto3 is not installed."""
     code = (
         'from ansible_collections.storeops.shop.plugins.module_utils import _publish_s3, _publish\n'
         'assert _publish_s3.HAS_BOTO3 is False and "boto3" in _publish_s3.BOTO3_IMPORT_ERROR\n'
         'print(_publish.content_type("a.CSV"))\n'
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get('PYTHONPATH', '')]))
-    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=60)
+    out = _without_boto3(tmp_path, ['-c', code])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == 'text/csv; charset=utf-8'
 
