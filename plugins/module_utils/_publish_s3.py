@@ -112,6 +112,11 @@ def describe_error(exc, bucket):
                     ': ' + message if message else '',
                 )
             )
+        if code == 'AccessControlListNotSupported':
+            return (
+                'the bucket %r has ACLs disabled (Object Ownership "bucket owner enforced"): enable ACLs on it, the module '
+                'sets canned ACLs (public-read, private)' % bucket
+            )
         if code in ('AccessDenied', '403', 'AllAccessDisabled'):
             return 'access denied on bucket %r (%s): the credentials lack a permission' % (bucket, message or code)
         return 'S3 error on bucket %r: %s%s' % (bucket, code or type(exc).__name__, ': ' + message if message else '')
