@@ -174,13 +174,15 @@ class Bucket(object):
             return PRIVATE, rel[len(PRIVATE) + 1 :]
         return PUBLIC, rel
 
-    def listing(self):
+    def listing(self, page_size=None):
         """``{key: {'size', 'mtime', 'etag'}}`` of every object under the prefix (paginated)."""
         objects = {}
         paginator = self.client.get_paginator('list_objects_v2')
         kwargs = {'Bucket': self.name}
         if self.prefix:
             kwargs['Prefix'] = self.prefix + '/'
+        if page_size:
+            kwargs['PaginationConfig'] = {'PageSize': int(page_size)}
         for page in paginator.paginate(**kwargs):
             for entry in page.get('Contents') or []:
                 objects[entry['Key']] = {
@@ -569,3 +571,53 @@ def _update_index(bucket, objects, files, title, check_mode):
     if not check_mode:
         bucket.upload(data, index_key, PUBLIC, digest, _publish.INDEX_CONTENT_TYPE, INDEX_CACHE_CONTROL)
     return True
+
+
+# ---------------------------------------------------------------------------- reading a prefix
+
+
+def parse_s3_url(url):
+    """``s3://bucket/some/prefix/`` -> ``('bucket', 'some/prefix')``; ValueError when it is not one."""
+    if not isinstance(url, str) or not url.startswith('s3://'):
+        raise ValueError('%r is not an s3://bucket/prefix URL' % (url,))
+    bucket, _slash, prefix = url[len('s3://') :].partition('/')
+    if not bucket:
+        raise ValueError('%r names no bucket' % url)
+    return bucket, normalize_prefix(prefix)
+
+
+def fetch_prefix(options, url, folder, suffix='.csv', page_size=None):
+    """Download the ``*suffix`` objects directly under ``url`` (s3://bucket/prefix) into ``folder``.
+
+    As a folder is read: no "subfolders" (keys with a further ``/``), no hidden names, the
+    suffix compared case-insensitively; the listing is paginated. ``options`` holds the
+    connection options of :class:`Bucket` (endpoint_url, region, access_key, secret_key,
+    session_token, profile, timeout). Returns ``({local path: s3 URL}, warnings)``; a
+    missing bucket, refused credentials or an endpoint that is down raise :class:`JobError`.
+    For ``build_report`` ``src: s3://...`` (csv_aggregate): fetch, then read the folder.
+    """
+    try:
+        name, prefix = parse_s3_url(url)
+    except ValueError as exc:
+        raise JobError(str(exc), errors=[error_entry(str(exc), field='src')])
+    bucket = Bucket(dict(options, bucket=name, prefix=prefix))
+    warnings, fetched = [], {}
+    try:
+        objects = bucket.listing(page_size=page_size)
+        for key in sorted(objects):
+            rel = key[len(prefix) + 1 :] if prefix else key
+            if '/' in rel or not rel.lower().endswith(suffix.lower()) or rel.startswith('.'):
+                continue
+            try:
+                _publish.validate_dest(rel, visibility=None)
+            except ValueError as exc:
+                warnings.append('s3://%s/%s left out: %s' % (name, key, exc))
+                continue
+            path = os.path.join(folder, rel)
+            bucket.client.download_file(name, key, path, Config=TransferConfig(use_threads=False))
+            fetched[path] = 's3://%s/%s' % (name, key)
+    except (ClientError, BotoCoreError) as exc:
+        raise JobError(
+            describe_error(exc, name), errors=[error_entry(describe_error(exc, name), file=url, field='src')]
+        )
+    return fetched, warnings

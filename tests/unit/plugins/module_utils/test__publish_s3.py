@@ -624,3 +624,72 @@ def test_playbook_backend_s3_through_the_action_plugin(server, bucket, tmp_path)
     assert 'URL %s changed=False' % url in outputs[1]
     assert SECRET not in outputs[0] + outputs[1]
     assert anonymous_get(url)[:1] == (200,)
+
+
+# ---------------------------------------------------------------------------- reading daily CSVs from a prefix
+
+
+def connection(server):
+    return dict(endpoint_url=server, region='us-east-1', access_key=KEY, secret_key=SECRET, timeout=5)
+
+
+def test_fetch_prefix_as_a_folder_paginated_then_csv_aggregate(server, bucket, tmp_path):
+    from ansible_collections.storeops.shop.plugins.module_utils import _report
+
+    s3 = client(server)
+    days = {
+        '1.csv': 'category,amount\nfruit,1\n',
+        '2.CSV': 'category,amount\nveg,2\n',
+        '10.csv': 'category,amount\nfruit,3\n',
+    }
+    for name, text in days.items():
+        s3.put_object(Bucket=bucket, Key='daily/2026-12/' + name, Body=text.encode())
+    for key in (
+        'daily/2026-12/sub/9.csv',
+        'daily/2026-12/.hidden.csv',
+        'daily/2026-12/notes.txt',
+        'daily/2026-120/x.csv',
+    ):
+        s3.put_object(Bucket=bucket, Key=key, Body=b'category,amount\nno,9\n')
+    folder = tmp_path / 'fetched'
+    folder.mkdir()
+    fetched, warnings = _publish_s3.fetch_prefix(
+        connection(server), 's3://%s/daily/2026-12/' % bucket, str(folder), page_size=2
+    )
+    assert warnings == []
+    assert sorted(os.path.basename(p) for p in fetched) == ['1.csv', '10.csv', '2.CSV']
+    assert fetched[str(folder / '10.csv')] == 's3://%s/daily/2026-12/10.csv' % bucket
+    dest = tmp_path / 'report'
+    opts = dict(
+        kind='csv_aggregate',
+        src=str(folder),
+        dest=str(dest),
+        group_by='category',
+        sum_column='amount',
+        title=None,
+        date=None,
+        text=None,
+        page_size='A4',
+        columns=None,
+        sort_by=None,
+        sort_order=None,
+        skip_invalid=False,
+    )
+    result, _w, failed = execute(_report.build_report, opts)
+    assert not failed, result
+    assert [os.path.basename(p) for p in result['inputs']] == ['1.csv', '2.CSV', '10.csv']
+    assert {g['value']: g['sum'] for g in result['groups']} == {'fruit': '4', 'veg': '2'}
+
+
+def test_fetch_prefix_errors(server, tmp_path):
+    with pytest.raises(JobError) as caught:
+        _publish_s3.fetch_prefix(connection(server), 's3://no-such-bucket-here/daily', str(tmp_path))
+    assert "the bucket 'no-such-bucket-here' does not exist" in caught.value.msg
+    assert caught.value.errors[0]['file'] == 's3://no-such-bucket-here/daily'
+    with pytest.raises(JobError) as caught:
+        _publish_s3.fetch_prefix(connection(server), 'http://x/y', str(tmp_path))
+    assert 'not an s3://bucket/prefix URL' in caught.value.msg
+    down = dict(connection(server), endpoint_url='http://127.0.0.1:%d' % free_port())
+    with pytest.raises(JobError) as caught:
+        _publish_s3.fetch_prefix(down, 's3://reports/daily', str(tmp_path))
+    assert 'cannot reach the S3 endpoint' in caught.value.msg
