@@ -693,3 +693,19 @@ def test_fetch_prefix_errors(server, tmp_path):
     with pytest.raises(JobError) as caught:
         _publish_s3.fetch_prefix(down, 's3://reports/daily', str(tmp_path))
     assert 'cannot reach the S3 endpoint' in caught.value.msg
+
+
+def test_check_mode_absent_and_move_write_nothing(server, bucket, tmp_path):
+    src = make_src(tmp_path, {'a.pdf': b'A'})
+    assert run(options(server, bucket, src=str(src / 'a.pdf'), dest='a.pdf'))[2] is False
+    s3 = client(server)
+    before = {o['Key']: o['ETag'] for o in s3.list_objects_v2(Bucket=bucket)['Contents']}
+    gone, _w, failed = run(options(server, bucket, state='absent', dest='a.pdf'), check_mode=True, diff=True)
+    assert not failed and gone['changed'] is True and gone['index']['changed'] is True
+    assert gone['files'] == [{'dest': 'a.pdf', 'key': 'reports/a.pdf', 'visibility': 'public', 'state': 'removed'}]
+    assert gone['diff']['after'] == ''
+    move, _w, failed = run(
+        options(server, bucket, src=str(src / 'a.pdf'), dest='a.pdf', visibility='private'), check_mode=True
+    )
+    assert not failed and move['changed'] is True and move['files'][0]['moved_from'] == 'public'
+    assert {o['Key']: o['ETag'] for o in s3.list_objects_v2(Bucket=bucket)['Contents']} == before
