@@ -10,6 +10,9 @@
    Nothing to change, or check mode: that answer is the task's result.
 3. Otherwise pack the files to send into one tar archive, transfer it, and run the module
    in *apply* phase, which writes them atomically (checking each hash), and updates the index.
+
+With ``backend: s3`` none of this: the module runs as it is, where the task runs, and uploads
+to the bucket itself.
 """
 
 from __future__ import annotations
@@ -56,6 +59,14 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         if '_transfer' in args:
             raise AnsibleActionFail('_transfer is set by the action plugin only')
+        if args.get('backend', 'site') == 's3':
+            # The module talks to the bucket from the host the task runs on (normally the controller,
+            # delegate_to: localhost): nothing is transferred. Relative src are looked up like copy's
+            # when that host is this one.
+            if args.get('src') is not None and self._connection.transport == 'local':
+                args['src'] = self._local_sources(args['src'])
+            result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+            return result
         if args.get('state', 'present') == 'absent' or boolean(args.get('remote_src', False), strict=False):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             return result

@@ -42,6 +42,33 @@ DEFAULT_EXPIRES_IN = 7 * 24 * 3600
 CHUNK = 1024 * 1024
 MAX_NAME_BYTES = 255
 
+# The types the report site serves, by extension (the role's nginx ``types`` block, with
+# ``charset utf-8`` on the text types); anything else is a download. The S3 backend sets
+# the same Content-Type on each object.
+CONTENT_TYPES = {
+    'html': 'text/html; charset=utf-8',
+    'htm': 'text/html; charset=utf-8',
+    'csv': 'text/csv; charset=utf-8',
+    'txt': 'text/plain; charset=utf-8',
+    'css': 'text/css; charset=utf-8',
+    'json': 'application/json; charset=utf-8',
+    'pdf': 'application/pdf',
+    'png': 'image/png',
+    'svg': 'image/svg+xml',
+    'jpg': 'image/jpeg',
+    'jpeg': 'image/jpeg',
+}
+DEFAULT_CONTENT_TYPE = 'application/octet-stream'
+INDEX_CONTENT_TYPE = CONTENT_TYPES['html']
+
+
+def content_type(path):
+    """The Content-Type the site serves ``path`` with (by its extension, case-insensitive)."""
+    name = path.rsplit('/', 1)[-1]
+    if '.' not in name:
+        return DEFAULT_CONTENT_TYPE
+    return CONTENT_TYPES.get(name.rsplit('.', 1)[-1].lower(), DEFAULT_CONTENT_TYPE)
+
 
 # ---------------------------------------------------------------------------- paths
 
@@ -292,13 +319,14 @@ STYLE = (
 )
 
 
-def render_index(entries, title='Reports'):
+def render_index(entries, title='Reports', quote=None):
     """The index page: one row per public file (Link, LastModified, Size), relative links.
 
     The bytes depend only on ``entries`` and ``title``, so an unchanged listing gives the
-    same page.
+    same page. ``quote`` percent-encodes a path for a link (default: the site's).
     """
     esc = html.escape
+    quote = quote or _signed_url.quote_path
     rows = []
     for rel, size, mtime in entries:
         stamp = time.gmtime(mtime)
@@ -307,7 +335,7 @@ def render_index(entries, title='Reports'):
             '<td class="date"><time datetime="%s">%s</time></td>'
             '<td class="size" data-bytes="%d" title="%d bytes">%s</td></tr>'
             % (
-                esc('./' + _signed_url.quote_path(rel)),
+                esc('./' + quote(rel)),
                 esc(rel),
                 time.strftime('%Y-%m-%dT%H:%M:%SZ', stamp),
                 time.strftime('%Y-%m-%d %H:%M:%S UTC', stamp),
