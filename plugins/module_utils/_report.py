@@ -23,6 +23,7 @@ import datetime
 import hashlib
 import os
 import re
+import tempfile
 
 from ansible_collections.storeops.shop.plugins.module_utils import _descriptions, _fs, _report_csv, _sales
 from ansible_collections.storeops.shop.plugins.module_utils._pdf import (
@@ -428,6 +429,36 @@ def csv_aggregate(options, check_mode=False, diff=False, today=None):
     date = options.get('date')
     day = parse_report_date(date, today) if date or '{date}' in template else None
     title = template.replace('{date}', format_long_date(day)) if day else template
-    result, warnings = _report_csv.csv_aggregate(options, title, write_file, check_mode=check_mode, diff=diff)
+    if not options['src'].startswith('s3://'):
+        result, warnings = _report_csv.csv_aggregate(options, title, write_file, check_mode=check_mode, diff=diff)
+    else:
+        result, warnings = _csv_aggregate_from_s3(options, title, check_mode, diff)
     result.update(kind='csv_aggregate', date=day.isoformat() if day else None)
+    return result, warnings
+
+
+def _csv_aggregate_from_s3(options, title, check_mode, diff):
+    """``src: s3://bucket/prefix``: the daily files under the prefix (a paginated listing, as the
+    course reads them), fetched into a temporary folder and read from there; the inputs and the
+    errors name the objects' URLs, never the temporary files."""
+    from ansible_collections.storeops.shop.plugins.module_utils import _publish_s3  # boto3 only when used
+
+    with tempfile.TemporaryDirectory(prefix='storeops-daily-csv-') as folder:
+        fetched, warnings = _publish_s3.fetch_prefix(options.get('s3') or {}, options['src'], folder)
+        result, more = _report_csv.csv_aggregate(
+            dict(options, src=folder), title, write_file, check_mode=check_mode, diff=diff
+        )
+    url = options['src'].rstrip('/')
+
+    def named(text):
+        return text.replace(folder + os.sep, url + '/').replace(folder, url)
+
+    warnings = warnings + [named(message) for message in more]
+    result['inputs'] = [fetched.get(path, path) for path in result.get('inputs', [])]
+    for entry in result.get('errors', []) + result.get('left_out', []):
+        if isinstance(entry, dict):
+            entry['file'] = fetched.get(entry.get('file'), entry.get('file'))
+            entry['message'] = named(entry.get('message') or '')
+    if 'msg' in result:
+        result['msg'] = named(result['msg'])
     return result, warnings

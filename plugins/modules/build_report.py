@@ -75,6 +75,7 @@ attributes:
     support: full
 requirements:
   - reportlab >= 4.0 (on the host that runs the module), for every kind but V(csv_aggregate)
+  - boto3 (on the host that runs the module), only for O(src=s3://bucket/prefix)
 options:
   kind:
     description:
@@ -95,7 +96,10 @@ options:
         or C($1,234.56).
       - For O(kind=table), a list of lists (the first one is the header unless O(columns) is set), a list of
         dictionaries, or the path of a C(.json) file holding such a list or of a C(.csv) file.
-      - For O(kind=csv_aggregate), the path of the folder of daily CSV files, all with the same header line.
+      - For O(kind=csv_aggregate), the path of the folder of daily CSV files, all with the same header line; or
+        V(s3://bucket/prefix), the C(*.csv) objects directly under that prefix of an S3 or S3-compatible bucket
+        (listed with pagination, as the course reads them; see O(s3)). RV(inputs) and RV(errors) then name the
+        objects' C(s3://) URLs.
     type: raw
     required: true
   dest:
@@ -184,6 +188,36 @@ options:
         (C($1,234.56)) are accepted. Anything else, an empty value too, is an error naming the file, line and
         column, and that row is left out.
     type: str
+  s3:
+    description:
+      - Only for O(src=s3://bucket/prefix) (O(kind=csv_aggregate)) - how to reach the bucket. Without credentials
+        here, boto3's standard chain is used (environment, shared files and O(s3.profile), instance role).
+      - A missing bucket, refused credentials or an endpoint that cannot be reached fail the task before anything
+        is written.
+    type: dict
+    suboptions:
+      endpoint_url:
+        description: The endpoint of an S3-compatible store (path-style addressing); empty for AWS S3.
+        type: str
+      region:
+        description: The bucket's region.
+        type: str
+      access_key:
+        description: The access key ID. Never logged.
+        type: str
+      secret_key:
+        description: The secret access key, with O(s3.access_key). Never logged.
+        type: str
+      session_token:
+        description: A session token for temporary credentials. Never logged.
+        type: str
+      profile:
+        description: A profile of the shared AWS configuration files.
+        type: str
+      timeout:
+        description: Seconds to wait for the endpoint (each of 3 tries).
+        type: int
+        default: 10
 notes:
   - >-
     Sales maths: revenue is C(price * total_sales), computed exactly in decimal; the most popular year is
@@ -479,6 +513,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
 from ansible_collections.storeops.shop.plugins.module_utils._pdf import HAS_REPORTLAB, REPORTLAB_IMPORT_ERROR
+from ansible_collections.storeops.shop.plugins.module_utils._publish_s3 import BOTO3_IMPORT_ERROR, HAS_BOTO3
 from ansible_collections.storeops.shop.plugins.module_utils._report import KINDS, build_report
 
 
@@ -498,6 +533,19 @@ def main():
             skip_invalid=dict(type='bool', default=False),
             group_by=dict(type='str'),
             sum_column=dict(type='str'),
+            s3=dict(
+                type='dict',
+                options=dict(
+                    endpoint_url=dict(type='str'),
+                    region=dict(type='str'),
+                    access_key=dict(type='str', no_log=True),
+                    secret_key=dict(type='str', no_log=True),
+                    session_token=dict(type='str', no_log=True),
+                    profile=dict(type='str'),
+                    timeout=dict(type='int', default=10),
+                ),
+                required_together=[('access_key', 'secret_key')],
+            ),
         ),
         required_if=[('kind', 'csv_aggregate', ['group_by'])],
         supports_check_mode=True,
@@ -505,6 +553,8 @@ def main():
     )
     needs_reportlab = module.params['kind'] != 'csv_aggregate'
     requirements = [(HAS_REPORTLAB, 'reportlab', REPORTLAB_IMPORT_ERROR)] if needs_reportlab else []
+    if isinstance(module.params['src'], str) and module.params['src'].startswith('s3://'):
+        requirements.append((HAS_BOTO3, 'boto3', BOTO3_IMPORT_ERROR))
     run_module(module, build_report, requirements=requirements, file_attributes_of='dest')
 
 

@@ -18,6 +18,7 @@ import contextlib
 import datetime
 import hashlib
 import hmac
+import json
 import os
 import signal
 import socket
@@ -709,3 +710,46 @@ def test_check_mode_absent_and_move_write_nothing(server, bucket, tmp_path):
     )
     assert not failed and move['changed'] is True and move['files'][0]['moved_from'] == 'public'
     assert {o['Key']: o['ETag'] for o in s3.list_objects_v2(Bucket=bucket)['Contents']} == before
+
+
+def test_build_report_csv_aggregate_from_an_s3_prefix(server, bucket, tmp_path):
+    """build_report src: s3://bucket/prefix - the same bytes as from a folder, errors naming the objects."""
+    from ansible_collections.storeops.shop.plugins.module_utils import _report
+
+    s3 = client(server)
+    days = {
+        '01.csv': 'category,amount\nfruit,1.50\n"veg, green",2\n',
+        '02.csv': 'category,amount\r\nfruit,3\r\n',
+        '03.csv': 'category,amount\nfruit,lots\n',
+    }
+    for name, text in days.items():
+        s3.put_object(Bucket=bucket, Key='orders/2026-12/' + name, Body=text.encode())
+        (tmp_path / name).write_text(text, newline='')
+    base = dict(
+        kind='csv_aggregate',
+        group_by='category',
+        sum_column='amount',
+        title=None,
+        date=None,
+        text=None,
+        page_size='A4',
+        columns=None,
+        sort_by=None,
+        sort_order=None,
+        skip_invalid=False,
+    )
+    url = 's3://%s/orders/2026-12' % bucket
+    from_s3, _w, failed = execute(
+        _report.build_report, dict(base, src=url, dest=str(tmp_path / 'from-s3'), s3=connection(server))
+    )
+    assert failed  # the bad amount, after the good rows were written
+    assert from_s3['inputs'] == [url + '/01.csv', url + '/02.csv', url + '/03.csv']
+    assert [(e['file'], e['line'], e['field']) for e in from_s3['errors']] == [(url + '/03.csv', 2, 'amount')]
+    assert 'storeops-daily-csv-' not in json.dumps(from_s3)
+    from_folder, _w, failed = execute(_report.build_report, dict(base, src=str(tmp_path), dest=str(tmp_path / 'local')))
+    for name in ('final_report.csv', 'final_report.html', 'final_chart.html', 'combined.csv'):
+        assert (tmp_path / 'from-s3' / name).read_bytes() == (tmp_path / 'local' / name).read_bytes(), name
+    again, _w, failed = execute(
+        _report.build_report, dict(base, src=url, dest=str(tmp_path / 'from-s3'), s3=connection(server))
+    )
+    assert not again['changed']
