@@ -753,3 +753,84 @@ def test_build_report_csv_aggregate_from_an_s3_prefix(server, bucket, tmp_path):
         _report.build_report, dict(base, src=url, dest=str(tmp_path / 'from-s3'), s3=connection(server))
     )
     assert not again['changed']
+
+
+def test_monthly_report_playbook_from_a_private_bucket_to_a_public_one(server, tmp_path):
+    """The course's S3 flow with the collection's playbook: daily CSVs listed from a private
+    bucket by prefix -> the month's report -> published public under YYYY/mon/ of another bucket
+    with its index.html; a second run publishes nothing."""
+    s3 = client(server)
+    raw, public = 'raw-%d' % free_port(), 'reports-%d' % free_port()
+    for name in (raw, public):
+        s3.create_bucket(Bucket=name)
+    days = tmp_path / 'days'
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, 'tests', 'demo', 'make_daily_csvs.py'),
+            str(days),
+            '--year',
+            '2026',
+            '--month',
+            '11',
+            '--orders',
+            '5',
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    for path in sorted(days.iterdir()):
+        s3.put_object(Bucket=raw, Key='orders/2026-11/' + path.name, Body=path.read_bytes())
+    connection_vars = dict(endpoint_url=server, region='us-east-1', access_key=KEY, secret_key=SECRET)
+    extra = tmp_path / 'vars.json'
+    extra.write_text(
+        json.dumps(
+            dict(
+                storeops_monthly_month='2026-11',
+                storeops_monthly_src='s3://%s/orders/2026-11' % raw,
+                storeops_monthly_s3=connection_vars,
+                storeops_monthly_build_dir=str(tmp_path / 'build'),
+                storeops_report_backend='s3',
+                storeops_report_s3=dict(connection_vars, bucket=public),
+                ansible_python_interpreter=sys.executable,
+            )
+        )
+    )
+    config = tmp_path / 'ansible.cfg'
+    config.write_text(
+        '[defaults]\ncollections_path = %s\nretry_files_enabled = false\n'
+        % os.path.join(ROOT, '.ansible', 'collections')
+    )
+    command = [
+        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+        '-i',
+        'localhost,',
+        '-c',
+        'local',
+        '-e',
+        '@%s' % extra,
+        os.path.join(ROOT, 'playbooks', 'monthly_report.yml'),
+    ]
+    recaps = []
+    for _run in range(2):
+        out = subprocess.run(
+            command,
+            cwd=str(tmp_path),
+            env=dict(os.environ, ANSIBLE_CONFIG=str(config)),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+        recaps.append(out.stdout)
+    assert 'changed=0' in recaps[1].split('PLAY RECAP')[-1]
+    assert SECRET not in recaps[0] + recaps[1]
+    status, _headers, body = anonymous_get('%s/%s/index.html' % (server, public))
+    assert status == 200
+    for name in ('final_report.csv', 'final_report.html', 'final_chart.html'):
+        assert ('2026/nov/' + name) in body.decode()
+        assert anonymous_get('%s/%s/2026/nov/%s' % (server, public, name))[0] == 200
+    assert 'combined.csv' not in body.decode()
+    assert anonymous_get('%s/%s/orders/2026-11/orders-2026-11-01.csv' % (server, raw))[0] == 403
