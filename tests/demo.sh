@@ -66,6 +66,25 @@ python tests/browser/browser_check.py reportindex "https://$web:8443/" --expect 
 MAIL_PASSWORD=lab-only-Passw0rd python tests/browser/browser_check.py roundcube "https://$mail/" --user user \
   --password-env MAIL_PASSWORD --expect "Sales summary for last month" --screenshot "$work/webmail.png"
 
+# What the jobs did, read back from where it landed: the store front, the record of sent
+# mail, the report site's index.
+python3 tests/lab/lab.py exec web -- cat /etc/storeops/reportsite/tls.crt > "$work/reports-ca.crt"
+done_summary=$(python3 - "$web" "$work" "$(grep -o 'sent-mail/[0-9a-f]*' "$work/vars.yml")" <<'PY'
+import glob, json, os, re, ssl, sys, urllib.request
+web, work, sent = sys.argv[1:4]
+def get(url, ca):
+    with urllib.request.urlopen(url, context=ssl.create_default_context(cafile=ca), timeout=30) as answer:
+        return answer.read().decode()
+products = json.loads(get('https://%s/fruits/' % web, os.path.join(work, 'catalog-ca.crt')))
+mails = [json.load(open(f)) for f in glob.glob(os.path.join(work, sent, '*.json'))]
+index = get('https://%s:8443/' % web, os.path.join(work, 'reports-ca.crt'))
+links = re.findall(r'<a href="\./([^"]+)"', index)
+print('  uploaded         %d products on the store front' % len(products))
+print('  mailed           %d messages: %s' % (len(mails), '; '.join(sorted(m['subject'] for m in mails))))
+print('  published        %d public reports: %s (and the private sales summary)' % (len(links), ' '.join(links)))
+PY
+)
+
 cat <<SUMMARY
 
 === storeops.shop demo: what is running and where to look
@@ -76,6 +95,7 @@ cat <<SUMMARY
                    the sales summary is private: its expiring link is in the "Sales summary" mail)
   webmail          https://$mail/           user / lab-only-Passw0rd  (the report mails are in the inbox, and any health alerts the monitor host sent)
   reports          $work/reports/build/ (the monthly report)  $work/reports/processed-supplier-data.pdf  $work/reports/processed-supplier-data-2.pdf  $work/reports/cars.pdf
+$done_summary
   deliveries       $work/deliveries/archive/ (processed, date-stamped)  $work/deliveries/rejected/ (refused)
   health           $work/health.txt  (the table of every host; the cron job on monitor mails user@example.com on alerts)
   screenshots      $work/storefront.png  $work/webmail.png  $work/reports-index.png
