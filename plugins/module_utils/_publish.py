@@ -30,6 +30,7 @@ import tarfile
 import tempfile
 import time
 
+from ansible_collections.storeops.shop.plugins.module_utils._fs import file_sha256
 from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, error_entry
 from ansible_collections.storeops.shop.plugins.module_utils import _signed_url
 
@@ -113,14 +114,6 @@ def join_dest(directory, name):
     """``2026/dec`` + ``cars.pdf``; an empty directory is the top of the tree."""
     directory = (directory or '').strip('/')
     return '%s/%s' % (directory, name) if directory else name
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def expand_sources(src, dest):

@@ -15,33 +15,18 @@ import sys
 import tempfile
 from urllib.parse import quote, urljoin
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'tests', 'browser'))
+from browser_check import browser  # noqa: E402
 
 
 def main(url, expected_json, screenshot):
     expected = json.loads(expected_json)
     os.makedirs(os.path.dirname(os.path.abspath(screenshot)), exist_ok=True)
     with tempfile.TemporaryDirectory(prefix='storeops-chromium-') as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = '/usr/bin/chromium'
-        for flag in (
-            '--headless=new',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-dev-shm-usage',
-            '--ignore-certificate-errors',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--window-size=1100,700',
-            '--user-data-dir=' + profile,
-        ):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=options)
+        driver = browser(profile)  # the one headless Chromium set-up of tests/browser/browser_check.py
         try:
             driver.get(url)
             WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '#reports tbody tr'))
