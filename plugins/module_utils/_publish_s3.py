@@ -63,6 +63,18 @@ PRIVATE = _publish.PRIVATE
 INDEX = _publish.INDEX
 # SigV4 presigned URLs are valid for at most 7 days.
 MAX_EXPIRES_IN = 7 * 24 * 3600
+
+# How a module reaches a bucket: the one argument spec of publish_report's S3 options and of
+# build_report's ``s3`` option (with the access and secret keys given together).
+CONNECTION_ARGUMENT_SPEC = dict(
+    region=dict(type='str'),
+    endpoint_url=dict(type='str'),
+    access_key=dict(type='str', no_log=True),
+    secret_key=dict(type='str', no_log=True),
+    session_token=dict(type='str', no_log=True),
+    profile=dict(type='str'),
+    timeout=dict(type='int', default=10),
+)
 CACHE_CONTROL = {PUBLIC: 'public, max-age=300', PRIVATE: 'private, no-store'}
 INDEX_CACHE_CONTROL = 'no-cache'
 ACL = {PUBLIC: 'public-read', PRIVATE: 'private'}

@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 
-from ansible_collections.storeops.shop.plugins.module_utils import _descriptions, _fs, _report_csv, _sales
+from ansible_collections.storeops.shop.plugins.module_utils import _descriptions, _fs, _publish_s3, _report_csv, _sales
 from ansible_collections.storeops.shop.plugins.module_utils._pdf import (
     HAS_REPORTLAB,
     bar_chart,
@@ -441,8 +441,6 @@ def _csv_aggregate_from_s3(options, title, check_mode, diff):
     """``src: s3://bucket/prefix``: the daily files under the prefix (a paginated listing, as the
     course reads them), fetched into a temporary folder and read from there; the inputs and the
     errors name the objects' URLs, never the temporary files."""
-    from ansible_collections.storeops.shop.plugins.module_utils import _publish_s3  # boto3 only when used
-
     with tempfile.TemporaryDirectory(prefix='storeops-daily-csv-') as folder:
         fetched, warnings = _publish_s3.fetch_prefix(options.get('s3') or {}, options['src'], folder)
         result, more = _report_csv.csv_aggregate(

@@ -513,7 +513,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
 from ansible_collections.storeops.shop.plugins.module_utils._pdf import HAS_REPORTLAB, REPORTLAB_IMPORT_ERROR
-from ansible_collections.storeops.shop.plugins.module_utils._publish_s3 import BOTO3_IMPORT_ERROR, HAS_BOTO3
+from ansible_collections.storeops.shop.plugins.module_utils._publish_s3 import (
+    BOTO3_IMPORT_ERROR,
+    CONNECTION_ARGUMENT_SPEC,
+    HAS_BOTO3,
+)
 from ansible_collections.storeops.shop.plugins.module_utils._report import KINDS, build_report
 
 
@@ -533,19 +537,7 @@ def main():
             skip_invalid=dict(type='bool', default=False),
             group_by=dict(type='str'),
             sum_column=dict(type='str'),
-            s3=dict(
-                type='dict',
-                options=dict(
-                    endpoint_url=dict(type='str'),
-                    region=dict(type='str'),
-                    access_key=dict(type='str', no_log=True),
-                    secret_key=dict(type='str', no_log=True),
-                    session_token=dict(type='str', no_log=True),
-                    profile=dict(type='str'),
-                    timeout=dict(type='int', default=10),
-                ),
-                required_together=[('access_key', 'secret_key')],
-            ),
+            s3=dict(type='dict', options=CONNECTION_ARGUMENT_SPEC, required_together=[('access_key', 'secret_key')]),
         ),
         required_if=[('kind', 'csv_aggregate', ['group_by'])],
         supports_check_mode=True,

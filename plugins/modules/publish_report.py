@@ -359,7 +359,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storeops.shop.plugins.module_utils._job import run_module
 from ansible_collections.storeops.shop.plugins.module_utils._publish import DEFAULT_CONFIG, DEFAULT_EXPIRES_IN, publish
-from ansible_collections.storeops.shop.plugins.module_utils._publish_s3 import BOTO3_IMPORT_ERROR, HAS_BOTO3, publish_s3
+from ansible_collections.storeops.shop.plugins.module_utils._publish_s3 import (
+    BOTO3_IMPORT_ERROR,
+    CONNECTION_ARGUMENT_SPEC,
+    HAS_BOTO3,
+    publish_s3,
+)
 
 
 def main():
@@ -381,13 +386,7 @@ def main():
             backend=dict(type='str', default='site', choices=['site', 's3']),
             bucket=dict(type='str'),
             prefix=dict(type='str', default=''),
-            region=dict(type='str'),
-            endpoint_url=dict(type='str'),
-            access_key=dict(type='str', no_log=True),
-            secret_key=dict(type='str', no_log=True),
-            session_token=dict(type='str', no_log=True),
-            profile=dict(type='str'),
-            timeout=dict(type='int', default=10),
+            **CONNECTION_ARGUMENT_SPEC,
         ),
         required_if=[('backend', 's3', ['bucket'])],
         required_together=[('access_key', 'secret_key')],
