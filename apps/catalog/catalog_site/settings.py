@@ -146,6 +146,44 @@ STORAGES = {
     # Hashed names (cache-busting) once `collectstatic` has run; plain names otherwise.
     "staticfiles": {"BACKEND": "catalog_site.shop.storage.LenientManifestStaticFilesStorage"},
 }
+# Uploaded images in an S3 (or S3-compatible) bucket instead (several web hosts share one
+# bucket): django-storages' S3 backend, objects public-read under CATALOG_S3_PREFIX; nginx
+# proxies /media/ to the bucket, so image URLs stay /media/images/<name>. Credentials: the
+# CATALOG_S3_ACCESS_KEY / CATALOG_S3_SECRET_KEY pair, or boto3's own chain when unset.
+CATALOG_MEDIA_STORAGE = _setting(CONFIG.str, "CATALOG_MEDIA_STORAGE", "filesystem").strip().lower()
+if CATALOG_MEDIA_STORAGE == "s3":
+    from catalog_site.shop.storage import S3Storage
+
+    if S3Storage is None:
+        raise ImproperlyConfigured(
+            "CATALOG_MEDIA_STORAGE=s3 needs django-storages and boto3 (pip install django-storages boto3)"
+        )
+    _bucket = _setting(CONFIG.str, "CATALOG_S3_BUCKET", "")
+    if not _bucket:
+        raise ImproperlyConfigured("CATALOG_MEDIA_STORAGE=s3 needs CATALOG_S3_BUCKET")
+    _addressing = _setting(CONFIG.str, "CATALOG_S3_ADDRESSING_STYLE", "path")
+    if _addressing not in ("path", "virtual", "auto"):
+        raise ImproperlyConfigured(f"CATALOG_S3_ADDRESSING_STYLE={_addressing!r}: expected path, virtual or auto")
+    STORAGES["default"] = {
+        "BACKEND": "catalog_site.shop.storage.ReplacingS3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "location": _setting(CONFIG.str, "CATALOG_S3_PREFIX", "").strip("/"),
+            "endpoint_url": _setting(CONFIG.str, "CATALOG_S3_ENDPOINT_URL", "") or None,
+            "region_name": _setting(CONFIG.str, "CATALOG_S3_REGION", "") or None,
+            "access_key": _setting(CONFIG.str, "CATALOG_S3_ACCESS_KEY", "") or None,
+            "secret_key": _setting(CONFIG.str, "CATALOG_S3_SECRET_KEY", "") or None,
+            "addressing_style": _addressing,
+            "signature_version": "s3v4",
+            "default_acl": _setting(CONFIG.str, "CATALOG_S3_ACL", "public-read") or None,
+            "querystring_auth": False,
+            "object_parameters": {
+                "CacheControl": _setting(CONFIG.str, "CATALOG_S3_CACHE_CONTROL", "public, max-age=300")
+            },
+        },
+    }
+elif CATALOG_MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"CATALOG_MEDIA_STORAGE={CATALOG_MEDIA_STORAGE!r}: expected filesystem or s3")
 FILE_UPLOAD_PERMISSIONS = 0o644  # nginx (another user) serves /media/ directly
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 # Django serves /static/ and /media/ itself only when this is on (development, tests,

@@ -1,5 +1,6 @@
-"""Stored images: the file under ``MEDIA_ROOT/images/`` and its ``StoredImage`` row, changed
-together.
+"""Stored images: the file ``images/<name>`` in the media storage (``MEDIA_ROOT`` on this
+host's disk, or the S3 bucket of ``CATALOG_MEDIA_STORAGE=s3``) and its ``StoredImage`` row,
+changed together.
 
 * ``store()``: one upload. In one transaction: lock the name's row (or insert it first, so a
   concurrent upload of the same name waits for this one or fails over to the "exists" path),
@@ -24,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import IntegrityError, transaction
 
 from catalog_site.shop.models import Product, StoredImage
@@ -55,6 +56,24 @@ class NoSuchImage(Exception):
     pass
 
 
+class StorageUnavailable(Exception):
+    """The media storage could not be read or written (disk error, the bucket's endpoint down or
+    refusing): nothing was changed, the transaction is rolled back."""
+
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    _STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+except ImportError:
+    _STORAGE_ERRORS = (OSError,)
+
+
+def _storage_error(exc) -> StorageUnavailable:
+    log.error("media storage error: %s", exc)
+    return StorageUnavailable(str(exc))
+
+
 def storage_name(name: str) -> str:
     return f"images/{name}"
 
@@ -76,12 +95,15 @@ def _file_sha256(name: str) -> str | None:
 def store(name: str, content, size: int, sha256: str, replace: bool = True, attempts: int = 3) -> str:
     """Store one validated upload; ``"created"``, ``"replaced"`` or ``"unchanged"``.
 
-    Raises ``NameTaken`` (``replace=False``, other content under the name: nothing written).
+    Raises ``NameTaken`` (``replace=False``, other content under the name: nothing written),
+    ``StorageUnavailable`` (nothing written, no row changed).
     """
     for attempt in range(attempts):
         try:
             with transaction.atomic():
                 return _store_locked(name, content, size, sha256, replace)
+        except _STORAGE_ERRORS as exc:
+            raise _storage_error(exc) from exc
         except IntegrityError:
             # Another upload inserted the row between our look and our insert (PostgreSQL; on
             # SQLite the write lock taken at BEGIN serializes uploads): look again.
@@ -129,7 +151,14 @@ def image_url(name: str) -> str:
 
 
 def delete(name: str) -> None:
-    """Remove the image and its row. ``NoSuchImage``, ``ImageInUse``."""
+    """Remove the image and its row. ``NoSuchImage``, ``ImageInUse``, ``StorageUnavailable``."""
+    try:
+        _delete_locked(name)
+    except _STORAGE_ERRORS as exc:
+        raise _storage_error(exc) from exc
+
+
+def _delete_locked(name: str) -> None:
     with transaction.atomic():
         row = StoredImage.objects.select_for_update().filter(name=name).first()
         on_disk = default_storage.exists(storage_name(name))
@@ -185,11 +214,37 @@ def scan(directory: Path):
     return found, skipped
 
 
-def index_files(model, directory: Path, dry_run: bool = False) -> dict:
+def scan_storage(storage, folder: str = "images"):
+    """``scan()`` for a storage that is not a local folder (the S3 bucket): the objects directly
+    under ``folder``, their size and SHA-256 (``storage.sha256``: the object's metadata)."""
+    found, skipped = [], []
+    _dirs, names = storage.listdir(folder)
+    for name in sorted(names):
+        if name.startswith("."):
+            continue
+        problem = image_name_problem(name)
+        if problem is None and expected_format(name) is None:
+            problem = "not an image extension"
+        if problem:
+            skipped.append((name, problem))
+            continue
+        key = f"{folder}/{name}"
+        sha256 = storage.sha256(key) if hasattr(storage, "sha256") else None
+        if sha256 is None:
+            continue  # deleted since the listing
+        found.append((name, storage.size(key), sha256))
+    return found, skipped
+
+
+def index_files(model, directory: Path | None = None, dry_run: bool = False) -> dict:
     """Make ``model``'s rows (``StoredImage``, or its historical version in a migration) match
-    the files in ``directory``. Counts of added / updated / removed / unchanged rows, and
-    the skipped names. The caller bumps the catalog version when something changed."""
-    found, skipped = scan(directory)
+    the files in ``directory`` (default: ``images/`` of the media storage, on disk or in the
+    bucket). Counts of added / updated / removed / unchanged rows, and the skipped names. The
+    caller bumps the catalog version when something changed."""
+    if directory is None and not isinstance(default_storage, FileSystemStorage):
+        found, skipped = scan_storage(default_storage)
+    else:
+        found, skipped = scan(Path(default_storage.location) / "images" if directory is None else directory)
     counts = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
     with transaction.atomic():
         rows = {row.name: row for row in model.objects.select_for_update()}

@@ -255,6 +255,18 @@ def _not_a_file(name):
     )
 
 
+def _storage_unavailable(name):
+    """503 with Retry-After: nothing was stored or removed; the same request can be sent again."""
+    return Response(
+        {
+            "code": "storage_unavailable",
+            "detail": f"The image store could not be reached for {name!r}; nothing was changed. Try again later.",
+        },
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
 def check_image(upload, expected: str) -> str | None:
     """Return what is wrong with the uploaded image, or None if Pillow reads it fully
     and it is the format its name says."""
@@ -366,6 +378,8 @@ class UploadView(APIView):
             )
         except SuspiciousFileOperation:
             return _not_a_file(name)
+        except images.StorageUnavailable:
+            return _storage_unavailable(name)
         if result != "unchanged":
             log.info("image %s %s (%d bytes) by %s", name, result, upload.size, request.user)
         return Response(
@@ -433,6 +447,8 @@ class ImageDetail(APIView):
             )
         except SuspiciousFileOperation:
             return _not_a_file(name)
+        except images.StorageUnavailable:
+            return _storage_unavailable(name)
         log.info("image %s deleted by %s", name, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -446,8 +462,9 @@ image_detail = ImageDetail.as_view()
 @never_cache
 def healthz(request):
     """200 ``{"status": "ok", ...}`` when the database answers and is migrated, else 503.
-    ``media_writable`` tells whether uploads can be stored (informational: reads work
-    either way)."""
+    ``media_storage`` is ``filesystem`` or ``s3``; on the filesystem ``media_writable`` tells
+    whether uploads can be stored (informational: reads work either way). The bucket is not
+    asked on every probe."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     try:
@@ -460,7 +477,14 @@ def healthz(request):
             {"status": "error", "database": "catalog state row missing (run: catalog-manage bump_catalog_version)"},
             status=503,
         )
-    media = Path(settings.MEDIA_ROOT)
-    images = media / "images"
-    writable = os.access(images if images.is_dir() else media, os.W_OK)
-    return JsonResponse({"status": "ok", "database": "ok", "catalog_version": version, "media_writable": writable})
+    answer = {
+        "status": "ok",
+        "database": "ok",
+        "catalog_version": version,
+        "media_storage": settings.CATALOG_MEDIA_STORAGE,
+    }
+    if settings.CATALOG_MEDIA_STORAGE == "filesystem":
+        media = Path(settings.MEDIA_ROOT)
+        images = media / "images"
+        answer["media_writable"] = os.access(images if images.is_dir() else media, os.W_OK)
+    return JsonResponse(answer)

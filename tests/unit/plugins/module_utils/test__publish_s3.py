@@ -14,14 +14,11 @@ expiry (moto answers 200 for a bad or expired signature), nor anything about buc
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import hmac
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,59 +32,10 @@ boto3 = pytest.importorskip('boto3')  # a skip is a failure here: make venv inst
 
 from ansible_collections.storeops.shop.plugins.module_utils import _publish, _publish_s3  # noqa: E402
 from ansible_collections.storeops.shop.plugins.module_utils._job import JobError, execute  # noqa: E402
+from ansible_collections.storeops.shop.tests.support.moto import free_port, moto_server  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-MOTO = os.path.join(os.path.dirname(sys.executable), 'moto_server')
 KEY, SECRET = 'AKIDTESTTESTTESTTEST', 'test-secret-key'
-START_TIMEOUT = 30
-
-
-def free_port():
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def moto_server(tmp_path, env=None):
-    """moto_server on a free port, up within START_TIMEOUT s, stopped by its PID whatever happens."""
-    port = free_port()
-    log = open(str(tmp_path / ('moto-%d.log' % port)), 'wb')
-    environ = dict(os.environ, **(env or {}))
-    for name in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE'):
-        environ.pop(name, None)
-    proc = subprocess.Popen(
-        [MOTO, '-H', '127.0.0.1', '-p', str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=environ,
-        start_new_session=True,
-    )
-    url = 'http://127.0.0.1:%d' % port
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    'moto_server exited with %s: %s' % (proc.returncode, (tmp_path / log.name).read_text())
-                )
-            try:
-                with contextlib.closing(socket.create_connection(('127.0.0.1', port), timeout=1)):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError('moto_server did not listen on %s within %d s' % (url, START_TIMEOUT))
-                time.sleep(0.2)
-        yield url
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope='module')

@@ -2,9 +2,7 @@
 files keep working: ``GET /images/`` lists them, and ``replace=false`` protects them)."""
 
 import secrets
-from pathlib import Path
 
-from django.conf import settings
 from django.db import migrations
 
 
@@ -12,7 +10,7 @@ def index_existing_images(apps, schema_editor):
     from catalog_site.shop.images import index_files
 
     StoredImage = apps.get_model("shop", "StoredImage")
-    counts = index_files(StoredImage, Path(settings.MEDIA_ROOT) / "images")
+    counts = index_files(StoredImage)  # the media storage's images/: MEDIA_ROOT or the S3 bucket
     if counts["added"] or counts["updated"] or counts["removed"]:
         CatalogState = apps.get_model("shop", "CatalogState")
         CatalogState.objects.using(schema_editor.connection.alias).filter(pk=1).update(stamp=secrets.token_hex(16))

@@ -1,4 +1,4 @@
-"""Rebuild the image index (``GET /images/``) from the files under ``MEDIA_ROOT/images/``.
+"""Rebuild the image index (``GET /images/``) from the stored images (``MEDIA_ROOT/images/``, or ``images/`` in the S3 bucket).
 
     catalog-manage index_images             # add, update and remove rows to match the files
     catalog-manage index_images --dry-run   # only say what it would change
@@ -9,9 +9,7 @@ removed by hand (or restored from a backup). Prints one JSON line:
 """
 
 import json
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -21,14 +19,16 @@ from catalog_site.shop.models import StoredImage
 
 
 class Command(BaseCommand):
-    help = "Make the image index (GET /images/) match the files under MEDIA_ROOT/images/ (idempotent)."
+    help = (
+        "Make the image index (GET /images/) match the stored images (MEDIA_ROOT/images/ or the S3 bucket; idempotent)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            counts = index_files(StoredImage, Path(settings.MEDIA_ROOT) / "images", dry_run=options["dry_run"])
+            counts = index_files(StoredImage, dry_run=options["dry_run"])
             changed = any(counts[key] for key in ("added", "updated", "removed"))
             if changed and not options["dry_run"]:
                 bump_catalog_version()
