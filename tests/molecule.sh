@@ -11,7 +11,7 @@ if [ ! -s inventories/lab/hosts.yml ]; then
 fi
 scenarios=("$@")
 # Without arguments: every scenario but scaleout, which needs a lab of other hosts
-# (LAB_HOSTS="lb web1 web2 db"; tests/run-all.sh brings that lab up for it).
+# (LAB_HOSTS="lb web1 web2 db s3"; tests/run-all.sh brings that lab up for it).
 if [ ${#scenarios[@]} -eq 0 ]; then
   for f in extensions/molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$f")"); [ "$s" = scaleout ] || scenarios+=("$s")

@@ -28,7 +28,7 @@ if ! printf '%s\n' "${failures[@]:-}" | grep -qx lab-up; then
 fi
 stage lab-down make --no-print-directory lab-down
 # Scaling out needs other hosts (a balancer, two web hosts, a database): a lab of its own.
-stage lab-up-scaleout make --no-print-directory lab-up LAB_HOSTS="lb web1 web2 db"
+stage lab-up-scaleout make --no-print-directory lab-up LAB_HOSTS="lb web1 web2 db s3"
 if ! printf '%s\n' "${failures[@]:-}" | grep -qx lab-up-scaleout; then
   stage scaleout tests/molecule.sh scaleout
 fi

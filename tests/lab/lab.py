@@ -443,6 +443,19 @@ def ssh_open(addr):
     return False
 
 
+# Groups by host name: web, web1, web2 -> webservers; the others by their name.
+# The report site lives beside the catalog site on `web` (not on web1, web2 of a scaled-out lab).
+GROUPS = {
+    'webservers': r'web\d*',
+    'reportsites': r'web',
+    'mailservers': r'mail\d*',
+    'monitoring': r'monitor\d*',
+    'databases': r'db\d*',
+    'loadbalancers': r'lb\d*',
+    'objectstores': r's3\d*',
+}
+
+
 def write_inventory(hosts, state):
     key = os.path.join(SSH_DIR, 'id_ed25519')
     known = os.path.join(STATE_DIR, 'known_hosts')
@@ -452,17 +465,7 @@ def write_inventory(hosts, state):
             hostkey = ' '.join(handle.read().split()[:2])
         lines.append('%s,%s %s' % (addr, name, hostkey))
     write_file(known, '\n'.join(lines) + '\n')
-    # Groups by host name: web, web1, web2 -> webservers; the others by their name.
-    # The report site lives beside the catalog site on `web` (not on web1, web2 of a scaled-out lab).
-    groups = {
-        'webservers': r'web\d*',
-        'reportsites': r'web',
-        'mailservers': r'mail\d*',
-        'monitoring': r'monitor\d*',
-        'databases': r'db\d*',
-        'loadbalancers': r'lb\d*',
-        'objectstores': r's3\d*',
-    }
+    groups = GROUPS
     out = [
         '---',
         '# Written by `make lab-up` (tests/lab/lab.py): the lab\'s hosts. Do not edit; it is',
@@ -497,6 +500,16 @@ def write_inventory(hosts, state):
     write_file(os.path.join(INVENTORY_DIR, 'hosts.yml'), '\n'.join(out) + '\n')
 
 
+# The lab's secrets (ansible-vault), each made once per lab; the demo's mail password is fixed
+# so that the demo can print it.
+LAB_SECRETS = {
+    'vault_catalog_api_token': lambda: secrets.token_urlsafe(24),
+    'vault_mail_user_password': lambda: 'lab-only-Passw0rd',
+    'vault_database_catalog_password': lambda: secrets.token_urlsafe(24),
+    'vault_media_s3_access_key': lambda: 'LAB' + secrets.token_hex(8).upper(),
+    'vault_media_s3_secret_key': lambda: secrets.token_urlsafe(30),
+}
+
 LAB_VARS = """---
 # Written by `make lab-up` (tests/lab/lab.py), in the layout of inventories/example/: the
 # secrets are in vault.yml (ansible-vault, password in .vault-password, both not committed).
@@ -516,6 +529,55 @@ healthcheck_mail_to: [user@example.com]
 """
 
 
+SCALEOUT_WEB_VARS = {
+    'databases': """# The catalog on the lab's database host (role database), shared by every web host.
+webserver_database_url: >-
+  postgres://catalog:{{ database_catalog_password | urlencode }}@{{ hostvars[groups['databases'][0]].ansible_host }}:5432/catalog
+""",
+    'loadbalancers': """# Requests come through the balancer with its Host: the web hosts answer to its names too,
+# and their certificates carry them (the balancer checks them).
+webserver_server_names: >-
+  {{ [inventory_hostname, ansible_host]
+     + groups['loadbalancers'] | map('extract', hostvars) | map(attribute='ansible_host') | list
+     + groups['loadbalancers'] }}
+""",
+    'objectstores': """# Uploaded images in a bucket of the lab's object store: moto_server, which STANDS IN FOR S3
+# (tests/lab/objectstore.yml makes it and the bucket; it checks no signature).
+webserver_media_storage: s3
+webserver_media_s3:
+  bucket: storeops-media
+  endpoint_url: "http://{{ hostvars[groups['objectstores'][0]].ansible_host }}:5000"
+  access_key: "{{ vault_media_s3_access_key }}"
+  secret_key: "{{ vault_media_s3_secret_key }}"
+""",
+}
+
+
+def write_group_vars(hosts):
+    """A scaled-out lab (hosts such as lb, web1, web2, db, s3): the web hosts' variables that
+    make them one site, written as group_vars/webservers.yml (what a store's inventory holds).
+    A lab without those hosts gets none of them."""
+    present = {group for group, pattern in GROUPS.items() if any(re.fullmatch(pattern, name) for name in hosts)}
+    parts = [text for group, text in SCALEOUT_WEB_VARS.items() if group in present]
+    path = os.path.join(INVENTORY_DIR, 'group_vars', 'webservers.yml')
+    if 'webservers' in present and parts:
+        head = '---\n# Written by `make lab-up` (tests/lab/lab.py) for a scaled-out lab; see README, "Scaling out".\n'
+        write_file(path, head + '\n'.join(parts))
+    elif os.path.exists(path):
+        os.remove(path)
+    others = {
+        'loadbalancers': 'loadbalancer_server_names: ["{{ ansible_host }}", "{{ inventory_hostname }}"]\n',
+        'objectstores': 'storeops_lab_media_access_key: "{{ vault_media_s3_access_key }}"\n'
+        'storeops_lab_media_secret_key: "{{ vault_media_s3_secret_key }}"\n',
+    }
+    for group, text in others.items():
+        group_path = os.path.join(INVENTORY_DIR, 'group_vars', '%s.yml' % group)
+        if group in present:
+            write_file(group_path, '---\n' + text)
+        elif os.path.exists(group_path):
+            os.remove(group_path)
+
+
 def write_secrets(hosts):
     """The lab's group_vars (inventories/example/'s layout) with its secrets in an ansible-vault file.
 
@@ -533,20 +595,18 @@ def write_secrets(hosts):
     if os.path.exists(vault) and os.path.exists(password_file):
         if not os.path.exists(ansible_vault):
             return
-        # A vault made before the database password existed gets it added (the rest is kept).
+        # A vault made before a secret existed gets it added (the rest is kept).
         plain = run([ansible_vault, 'view', vault], capture=True, env=vault_env).stdout
-        if 'vault_database_catalog_password:' in plain:
+        missing = [name for name in LAB_SECRETS if '%s:' % name not in plain]
+        if not missing:
             return
-        plain = plain.rstrip('\n') + '\nvault_database_catalog_password: %s\n' % secrets.token_urlsafe(24)
+        plain = plain.rstrip('\n') + '\n' + ''.join('%s: %s\n' % (name, LAB_SECRETS[name]()) for name in missing)
     else:
         if not os.path.exists(ansible_vault):
             log('ansible-vault not installed yet: no lab secrets written')
             return
         write_file(password_file, secrets.token_urlsafe(32) + '\n', mode=0o600)
-        plain = (
-            'vault_catalog_api_token: %s\nvault_mail_user_password: lab-only-Passw0rd\nvault_database_catalog_password: %s\n'
-            % (secrets.token_urlsafe(24), secrets.token_urlsafe(24))
-        )
+        plain = ''.join('%s: %s\n' % (name, make()) for name, make in LAB_SECRETS.items())
     write_file(vault, plain, mode=0o600)
     run([ansible_vault, 'encrypt', vault], capture=True, env=vault_env)
 
@@ -599,6 +659,7 @@ def up(names):
         if healthy(state, names):
             write_inventory(state['hosts'], state)
             write_secrets(state['hosts'])
+            write_group_vars(state['hosts'])
             ansible_ping(names)
             log('already up: %s' % ', '.join('%s=%s' % item for item in sorted(state['hosts'].items())))
             return
@@ -641,6 +702,7 @@ def up(names):
             )
         write_inventory(hosts, state)
         write_secrets(hosts)
+        write_group_vars(hosts)
         ansible_ping(names)
     log('up in %.1f s: %s' % (time.monotonic() - started, ', '.join('%s=%s' % item for item in sorted(hosts.items()))))
     log('inventory: %s' % os.path.relpath(os.path.join(INVENTORY_DIR, 'hosts.yml'), os.getcwd()))

@@ -19,7 +19,7 @@ from ansible_collections.storeops.shop.plugins.module_utils._convert_images impo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SPECS = sorted(glob.glob(os.path.join(ROOT, 'roles', '*', 'meta', 'argument_specs.yml')))
-SECRET = re.compile(r'(password|private_key|token|secret|database_url|access_key)$')
+SECRET = re.compile(r'(password|private_key|token|secret|secret_key|database_url|access_key)$')
 
 
 def options():
@@ -30,6 +30,8 @@ def options():
         for entry, spec in specs.items():
             for name, option in (spec.get('options') or {}).items():
                 yield role, entry, name, option
+                for sub, suboption in (option.get('options') or {}).items():
+                    yield role, entry, '%s.%s' % (name, sub), suboption
 
 
 def test_every_role_has_an_argument_spec():
@@ -52,6 +54,8 @@ def test_the_secret_pattern_finds_the_known_secrets():
         'webserver_tls_private_key',
         'webserver_api_token',
         'webserver_database_url',
+        'webserver_secret_key',
+        'webserver_media_s3.secret_key',
         'mailstack_tls_private_key',
         'database_catalog_password',
     } <= names
