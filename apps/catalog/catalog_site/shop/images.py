@@ -186,6 +186,14 @@ def lock_for_product(image_name: str) -> None:
 # --- (re)building the index from the files -----------------------------------------------------
 
 
+def _stored_name_problem(name: str) -> str | None:
+    """Why a stored name is not one the site could have stored, or None."""
+    problem = image_name_problem(name)
+    if problem is None and expected_format(name) is None:
+        problem = "not an image extension"
+    return problem
+
+
 def scan(directory: Path):
     """``(name, size, sha256)`` of every image file directly in ``directory`` that the site could
     have stored (a valid, non-hidden name with an image extension; regular files, not
@@ -196,9 +204,7 @@ def scan(directory: Path):
     for item in sorted(os.scandir(directory), key=lambda e: e.name):
         if item.name.startswith("."):
             continue  # uploads in progress (.upload-*.part) and other hidden files
-        problem = image_name_problem(item.name)
-        if problem is None and expected_format(item.name) is None:
-            problem = "not an image extension"
+        problem = _stored_name_problem(item.name)
         if problem is None and (item.is_symlink() or not item.is_file()):
             problem = "not a regular file"
         if problem:
@@ -222,9 +228,7 @@ def scan_storage(storage, folder: str = "images"):
     for name in sorted(names):
         if name.startswith("."):
             continue
-        problem = image_name_problem(name)
-        if problem is None and expected_format(name) is None:
-            problem = "not an image extension"
+        problem = _stored_name_problem(name)
         if problem:
             skipped.append((name, problem))
             continue

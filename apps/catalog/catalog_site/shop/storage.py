@@ -14,7 +14,18 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 
 
-class ReplacingFileSystemStorage(FileSystemStorage):
+class KeepNameMixin:
+    """The name asked for, or a refusal: never a new name (Django's ``icon_Ab3xYz1.png``), never
+    a name cut short (django-storages' answer to a long name)."""
+
+    def get_available_name(self, name, max_length=None):
+        name = str(name).replace("\\", "/")
+        if max_length is not None and len(name) > max_length:
+            raise SuspiciousFileOperation(f"Storage can not find an available filename for {name!r}: too long.")
+        return name
+
+
+class ReplacingFileSystemStorage(KeepNameMixin, FileSystemStorage):
     """``FileSystemStorage`` that never invents a new name.
 
     Django's default answer to "this name exists" is to save ``icon_Ab3xYz1.png``
@@ -23,12 +34,6 @@ class ReplacingFileSystemStorage(FileSystemStorage):
     directory, then ``rename`` over the old one), so nginx never serves half a file. The
     upload view only saves when the content differs.
     """
-
-    def get_available_name(self, name, max_length=None):
-        name = str(name).replace("\\", "/")
-        if max_length is not None and len(name) > max_length:
-            raise SuspiciousFileOperation(f"Storage can not find an available filename for {name!r}: too long.")
-        return name
 
     def _save(self, name, content):
         full_path = self.path(name)  # safe_join: raises SuspiciousFileOperation outside MEDIA_ROOT
@@ -103,7 +108,7 @@ except ImportError:  # CATALOG_MEDIA_STORAGE=s3 needs django-storages and boto3 
 
 if S3Storage is not None:
 
-    class ReplacingS3Storage(S3Storage):
+    class ReplacingS3Storage(KeepNameMixin, S3Storage):
         """Uploads in an S3 (or S3-compatible) bucket, with the guarantees of the disk storage.
 
         * The name is kept: a save under an existing name replaces that object
@@ -118,12 +123,6 @@ if S3Storage is not None:
         def __init__(self, **settings):
             settings["file_overwrite"] = True
             super().__init__(**settings)
-
-        def get_available_name(self, name, max_length=None):
-            name = str(name).replace("\\", "/")
-            if max_length is not None and len(name) > max_length:
-                raise SuspiciousFileOperation(f"Storage can not find an available filename for {name!r}: too long.")
-            return name
 
         def _get_write_parameters(self, name, content=None):
             params = self.get_object_parameters(name)
